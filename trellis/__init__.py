@@ -1,0 +1,1 @@
+"""Trellis: a self-hosted Apple device enrollment portal and MDM server."""

@@ -1,0 +1,35 @@
+"""Map protocol errors to bare HTTP responses."""
+
+import logging
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from trellis.core.errors import ProtocolError, Refused
+
+logger = logging.getLogger(__name__)
+security_logger = logging.getLogger("trellis.security")
+
+
+class ProtocolErrorMiddleware:
+    """Turn a ProtocolError raised by a view into its status with an empty body."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponse | None:
+        if not isinstance(exception, ProtocolError):
+            return None
+        log = security_logger if isinstance(exception, Refused) else logger
+        log.warning(
+            "request refused path=%s status=%s reason=%s",
+            request.path,
+            exception.status,
+            exception.reason,
+        )
+        return HttpResponse(status=exception.status)

@@ -1,0 +1,31 @@
+"""Reading property lists from outside, XML or binary, with one error type."""
+
+import plistlib
+import struct
+from typing import Any
+from xml.parsers.expat import ExpatError
+
+# What plistlib raises on malformed XML or binary input, beyond its own error.
+_PLIST_ERRORS = (
+    plistlib.InvalidFileException,
+    ExpatError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    RecursionError,
+    struct.error,
+)
+
+
+class PlistError(ValueError):
+    """The bytes are not a property list."""
+
+
+def load_plist(data: bytes) -> Any:
+    """Parse an XML or binary property list; raise PlistError if it is not one."""
+    try:
+        return plistlib.loads(data)
+    except _PLIST_ERRORS as exc:
+        raise PlistError(f"not a property list ({type(exc).__name__})") from exc

@@ -1,0 +1,17 @@
+"""gunicorn settings for `make run`, taken from Trellis's settings module."""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trellis.settings")
+
+from django.conf import settings
+
+bind = [settings.TRELLIS_LISTEN]
+workers = settings.TRELLIS_WEB_WORKERS
+threads = settings.TRELLIS_WEB_THREADS
+worker_class = "gthread"
+accesslog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+# Connections from devices are short; keep-alive lets one TLS terminator
+# reuse its upstream connections.
+keepalive = 5

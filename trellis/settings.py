@@ -1,0 +1,224 @@
+"""Trellis settings: every environment variable is read here and nowhere else.
+
+The README's configuration table lists the same variables; keep them in step.
+"""
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name).lower()
+    if not raw:
+        return default
+    return raw in {"1", "true", "yes", "on"}
+
+
+def _secret_key(data_dir: Path) -> str:
+    """Read TRELLIS_SECRET_KEY, or a key generated once and kept in the data folder."""
+    configured = _env("TRELLIS_SECRET_KEY")
+    if configured:
+        return configured
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Where the SQLite database, the certificate authority and other keys live.
+TRELLIS_DATA_DIR = Path(_env("TRELLIS_DATA_DIR", "./var")).resolve()
+
+# The public address written into enrollment profiles.
+TRELLIS_BASE_URL = _env("TRELLIS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Where `make run` listens.
+TRELLIS_LISTEN = _env("TRELLIS_LISTEN", "127.0.0.1:8000")
+
+TRELLIS_ADMIN_USER = _env("TRELLIS_ADMIN_USER", "admin")
+TRELLIS_ADMIN_PASSWORD = _env("TRELLIS_ADMIN_PASSWORD")
+
+# The organisation name shown in enrollment profiles and on the portal.
+TRELLIS_ORGANIZATION = _env("TRELLIS_ORGANIZATION", "Trellis")
+
+# How long a downloaded enrollment profile stays installable.
+TRELLIS_ENROLLMENT_SESSION_HOURS = _env_int("TRELLIS_ENROLLMENT_SESSION_HOURS", 24)
+
+# Validity of device identity certificates issued over SCEP.
+TRELLIS_DEVICE_CERT_DAYS = _env_int("TRELLIS_DEVICE_CERT_DAYS", 365)
+
+# Validity of the certificate authority created on first start.
+TRELLIS_CA_DAYS = _env_int("TRELLIS_CA_DAYS", 3650)
+
+# Number of web worker processes and threads per process for `make run`.
+TRELLIS_WEB_WORKERS = _env_int("TRELLIS_WEB_WORKERS", 2)
+TRELLIS_WEB_THREADS = _env_int("TRELLIS_WEB_THREADS", 8)
+
+DEBUG = _env_bool("TRELLIS_DEBUG", False)
+
+SECRET_KEY = _secret_key(TRELLIS_DATA_DIR)
+
+_base_host = urlsplit(TRELLIS_BASE_URL).hostname or "127.0.0.1"
+ALLOWED_HOSTS = sorted(
+    {_base_host, "127.0.0.1", "localhost", "[::1]"}
+    | {h.strip() for h in _env("TRELLIS_ALLOWED_HOSTS").split(",") if h.strip()}
+)
+CSRF_TRUSTED_ORIGINS = [TRELLIS_BASE_URL]
+_secure = TRELLIS_BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = _secure
+CSRF_COOKIE_SECURE = _secure
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "trellis.core",
+    "trellis.audit",
+    "trellis.pki",
+    "trellis.apns",
+    "trellis.blueprints",
+    "trellis.enrollment",
+    "trellis.scep",
+    "trellis.mdm",
+    "trellis.simulator",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "trellis.core.middleware.ProtocolErrorMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "trellis.urls"
+WSGI_APPLICATION = "trellis.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite under the data folder unless DATABASE_URL names another database.
+# Connections are kept open between requests: check-in and connect are the
+# hot path and must not pay for a new connection each time.
+DATABASE_URL = _env("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=600, conn_health_checks=True
+        )
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": TRELLIS_DATA_DIR / "trellis.sqlite3",
+            "CONN_MAX_AGE": 600,
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = TRELLIS_DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve app static files straight from their folders when not collected (tests).
+WHITENOISE_USE_FINDERS = True
+
+# Each endpoint checks its own, smaller limit first; this is the ceiling.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 32 * 1024 * 1024
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "trellis.core.api.exception_handler",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "keyvalue": {
+            "format": "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "keyvalue"},
+    },
+    "root": {"handlers": ["console"], "level": _env("TRELLIS_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+    },
+}
