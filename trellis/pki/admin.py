@@ -1,0 +1,22 @@
+from django.contrib import admin
+
+from trellis.pki.models import IssuedCertificate
+
+
+@admin.register(IssuedCertificate)
+class IssuedCertificateAdmin(admin.ModelAdmin):
+    list_display = ["subject", "serial_number", "issued_at", "not_after", "revoked_at"]
+    search_fields = ["serial_number", "fingerprint", "subject"]
+    fields = [
+        "subject",
+        "serial_number",
+        "fingerprint",
+        "not_before",
+        "not_after",
+        "issued_at",
+        "revoked_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
