@@ -1,0 +1,109 @@
+"""Reading and checking an MDM push certificate and its private key.
+
+Pure functions; no Django. The topic devices subscribe to is the
+certificate subject's UID, which for MDM always starts ``com.apple.mgmt.``.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+MDM_TOPIC_PREFIX = "com.apple.mgmt."
+
+
+class PushCertificateError(ValueError):
+    """The certificate or key cannot serve as Trellis's push identity."""
+
+
+@dataclass(frozen=True)
+class PushIdentity:
+    """A checked push certificate with its key, in PEM."""
+
+    topic: str
+    not_after: datetime
+    certificate_pem: str
+    private_key_pem: str
+
+
+def read_push_identity(
+    certificate_pem: str, private_key_pem: str, now: datetime | None = None
+) -> PushIdentity:
+    """Check a PEM certificate and key pair and answer its topic and expiry."""
+    certificate = _load_certificate(certificate_pem)
+    key = _load_key(private_key_pem)
+    if not _same_public_key(certificate, key):
+        raise PushCertificateError(
+            "The private key does not belong to this certificate."
+        )
+
+    topic = read_topic(certificate)
+    expires = certificate.not_valid_after_utc
+    if expires <= (now or datetime.now(UTC)):
+        raise PushCertificateError(f"This certificate expired on {expires:%Y-%m-%d}.")
+
+    normalized_key = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return PushIdentity(
+        topic=topic,
+        not_after=expires,
+        certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
+        private_key_pem=normalized_key,
+    )
+
+
+def read_topic(certificate: x509.Certificate) -> str:
+    """Answer the push topic: the subject's UID, which must be an MDM topic."""
+    uids = certificate.subject.get_attributes_for_oid(NameOID.USER_ID)
+    if not uids:
+        raise PushCertificateError(
+            "This is not an MDM push certificate: its subject has no UID (topic)."
+        )
+    topic = str(uids[0].value)
+    if not topic.startswith(MDM_TOPIC_PREFIX):
+        raise PushCertificateError(
+            f"This is not an MDM push certificate: its topic {topic!r} "
+            f"does not start with {MDM_TOPIC_PREFIX!r}."
+        )
+    return topic
+
+
+def _load_certificate(pem: str) -> x509.Certificate:
+    try:
+        return x509.load_pem_x509_certificate(pem.encode())
+    except ValueError as exc:
+        raise PushCertificateError(
+            "The certificate is not a readable PEM certificate."
+        ) from exc
+
+
+def _load_key(pem: str) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except TypeError as exc:
+        raise PushCertificateError(
+            "The private key is encrypted; supply it without a passphrase."
+        ) from exc
+    except ValueError as exc:
+        raise PushCertificateError(
+            "The private key is not a readable PEM key."
+        ) from exc
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise PushCertificateError("The private key must be an RSA or EC key.")
+    return key
+
+
+def _same_public_key(
+    certificate: x509.Certificate, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+) -> bool:
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    der = serialization.Encoding.DER
+    return certificate.public_key().public_bytes(
+        der, spki
+    ) == key.public_key().public_bytes(der, spki)

@@ -1,0 +1,47 @@
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from trellis.blueprints.models import Blueprint, EnrollmentCode
+from trellis.blueprints.services import change_code, register_new_blueprint
+
+
+class EnrollmentCodeInline(admin.TabularInline):
+    model = EnrollmentCode
+    fields = ["version", "code", "created_at", "retired_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Blueprint)
+class BlueprintAdmin(admin.ModelAdmin):
+    list_display = ["name", "enrollment_enabled", "current_code_display", "updated_at"]
+    fields = ["name", "enrollment_enabled"]
+    inlines = [EnrollmentCodeInline]
+    actions = ["change_code_action"]
+
+    @admin.display(description="Enrollment code")
+    def current_code_display(self, blueprint: Blueprint) -> str:
+        code = blueprint.current_code
+        return code.display if code else "-"
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if not change:
+                register_new_blueprint(obj, actor=request.user.get_username())
+
+    @admin.action(description="Change Code")
+    def change_code_action(
+        self, request: HttpRequest, queryset: QuerySet[Blueprint]
+    ) -> None:
+        for blueprint in queryset:
+            change_code(blueprint, actor=request.user.get_username())
+        messages.success(
+            request, f"New enrollment codes issued for {queryset.count()} Blueprint(s)."
+        )

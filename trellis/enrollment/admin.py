@@ -1,0 +1,38 @@
+from django.contrib import admin
+
+from trellis.enrollment.models import EnrollmentPortal, EnrollmentSession
+
+
+@admin.register(EnrollmentPortal)
+class EnrollmentPortalAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "enabled", "updated_at"]
+    fields = ["enabled"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return not EnrollmentPortal.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(EnrollmentSession)
+class EnrollmentSessionAdmin(admin.ModelAdmin):
+    list_display = ["id", "blueprint", "created_at", "client_ip", "status", "outcome"]
+    list_filter = ["status", "blueprint"]
+    readonly_fields = [
+        "id",
+        "blueprint",
+        "enrollment_code",
+        "created_at",
+        "expires_at",
+        "client_ip",
+        "user_agent",
+        "challenge_used_at",
+        "certificate",
+        "status",
+        "enrolled_at",
+    ]
+    exclude = ["challenge_digest"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

@@ -1,0 +1,83 @@
+"""The enrollment portal switch and the sessions it hands out."""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from trellis.blueprints.models import Blueprint, EnrollmentCode
+from trellis.pki.models import IssuedCertificate
+
+
+class EnrollmentPortal(models.Model):
+    """The portal's one switch; a single row."""
+
+    enabled = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "enrollment portal"
+
+    def __str__(self) -> str:
+        return "Enrollment portal (%s)" % ("enabled" if self.enabled else "disabled")
+
+    @classmethod
+    def load(cls) -> "EnrollmentPortal":
+        portal, _ = cls.objects.get_or_create(pk=1)
+        return portal
+
+
+class EnrollmentSession(models.Model):
+    """One enrollment profile download, and what became of it.
+
+    The session, never anything the device says, ties a device to its
+    Blueprint: its challenge buys one certificate, and that certificate's
+    Authenticate joins the Blueprint the session was made for.
+    """
+
+    class Status(models.TextChoices):
+        DOWNLOADED = "downloaded", "Profile downloaded"
+        CERTIFICATE_ISSUED = "certificate_issued", "Identity certificate issued"
+        ENROLLED = "enrolled", "Device checked in"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    blueprint = models.ForeignKey(
+        Blueprint, on_delete=models.PROTECT, related_name="enrollment_sessions"
+    )
+    enrollment_code = models.ForeignKey(
+        EnrollmentCode, on_delete=models.PROTECT, related_name="enrollment_sessions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    challenge_digest = models.CharField(max_length=64, unique=True)
+    challenge_used_at = models.DateTimeField(null=True, blank=True)
+    certificate = models.OneToOneField(
+        IssuedCertificate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="enrollment_session",
+    )
+    status = models.CharField(
+        max_length=32, choices=Status.choices, default=Status.DOWNLOADED
+    )
+    enrolled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.blueprint} session {self.id}"
+
+    @property
+    def outcome(self) -> str:
+        """What became of the session, in words for the admin."""
+        if self.status == self.Status.ENROLLED:
+            return "enrolled"
+        if self.enrollment_code.retired_at is not None:
+            return "refused: enrollment code changed"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return self.get_status_display()
