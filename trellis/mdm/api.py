@@ -1,0 +1,106 @@
+"""Admin REST API for devices and their commands."""
+
+from typing import Any
+
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from trellis.mdm.models import Command, Device
+
+
+class DeviceSerializer(serializers.ModelSerializer[Device]):
+    blueprint_name = serializers.CharField(
+        source="blueprint.name", read_only=True, default=None
+    )
+
+    class Meta:
+        model = Device
+        fields = [
+            "id",
+            "udid",
+            "serial_number",
+            "device_family",
+            "model",
+            "model_name",
+            "product_name",
+            "os_version",
+            "build_version",
+            "name",
+            "blueprint",
+            "blueprint_name",
+            "status",
+            "topic",
+            "first_seen",
+            "last_seen",
+            "enrolled_at",
+            "unenrolled_at",
+        ]
+        read_only_fields = fields
+
+
+class CommandSerializer(serializers.ModelSerializer[Command]):
+    command_uuid = serializers.UUIDField(source="uuid", read_only=True)
+    payload = serializers.SerializerMethodField()
+    result = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Command
+        fields = [
+            "command_uuid",
+            "request_type",
+            "status",
+            "payload",
+            "result",
+            "created_at",
+            "sent_at",
+            "responded_at",
+        ]
+        read_only_fields = fields
+
+    def get_payload(self, command: Command) -> Any:
+        return _json_safe(command.payload_dict().get("Command", {}))
+
+    def get_result(self, command: Command) -> Any:
+        return _json_safe(command.result_dict())
+
+
+class DeviceViewSet(viewsets.ReadOnlyModelViewSet[Device]):
+    """List and read devices; list a device's commands."""
+
+    queryset = Device.objects.select_related("blueprint").order_by("id")
+    serializer_class = DeviceSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        devices = super().get_queryset()
+        for name in ("status", "blueprint", "device_family", "udid", "serial_number"):
+            value = self.request.query_params.get(name)
+            if value:
+                devices = devices.filter(**{name: value})
+        return devices
+
+    @action(detail=True, methods=["get"])
+    def commands(self, request: Request, pk: str | None = None) -> Response:
+        device = self.get_object()
+        commands = device.commands.order_by("-id")
+        page = self.paginate_queryset(commands)
+        serializer = CommandSerializer(
+            page if page is not None else commands, many=True
+        )
+        if page is not None:
+            return self.get_paginated_response(serializer.data)
+        return Response(serializer.data)
+
+
+def _json_safe(value: Any) -> Any:
+    """Property list values as JSON: data as hex, dates as ISO text."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, bytes):
+        return value.hex()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -1,0 +1,74 @@
+"""Finding the device a request speaks for, and keeping its record current."""
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from trellis.core.errors import Refused
+from trellis.mdm.identity import RequestIdentity
+from trellis.mdm.models import Device
+from trellis.mdm.protocol import device_family
+
+# Writing last_seen on every request would cost a write per connect;
+# a minute's precision is enough to tell who is alive.
+LAST_SEEN_PRECISION = timedelta(seconds=60)
+
+# DeviceInformation query names and the Device fields they fill.
+INFORMATION_FIELDS = {
+    "DeviceName": "name",
+    "Model": "model",
+    "ModelName": "model_name",
+    "ProductName": "product_name",
+    "SerialNumber": "serial_number",
+    "OSVersion": "os_version",
+    "BuildVersion": "build_version",
+}
+
+
+def bound_device(
+    identity: RequestIdentity, udid: str, for_update: bool = False
+) -> Device:
+    """Answer the device with this UDID if the request's certificate is bound to it."""
+    devices = Device.objects.select_related("identity_certificate")
+    if for_update:
+        devices = devices.select_for_update(of=("self",))
+    device = devices.filter(udid=udid).first()
+    if device is None:
+        raise Refused("unknown device")
+    certificate = device.identity_certificate
+    if certificate is None or certificate.fingerprint != identity.fingerprint:
+        raise Refused("the signing certificate is not bound to this device")
+    if certificate.revoked_at is not None:
+        raise Refused("the device's identity certificate is revoked")
+    return device
+
+
+def touch(device: Device) -> None:
+    """Record that the device was seen now, at most once a minute."""
+    now = timezone.now()
+    if device.last_seen is None or now - device.last_seen >= LAST_SEEN_PRECISION:
+        Device.objects.filter(pk=device.pk).update(last_seen=now)
+        device.last_seen = now
+
+
+def apply_device_information(device: Device, responses: Mapping[str, Any]) -> list[str]:
+    """Copy DeviceInformation answers onto the device; answer the fields changed."""
+    changed = []
+    for query, field_name in INFORMATION_FIELDS.items():
+        value = responses.get(query)
+        if not isinstance(value, str):
+            continue
+        limit = Device._meta.get_field(field_name).max_length or 255
+        value = value[:limit]
+        if getattr(device, field_name) != value:
+            setattr(device, field_name, value)
+            changed.append(field_name)
+    family = device_family(device.product_name, device.model, device.model_name)
+    if family and family != device.device_family:
+        device.device_family = family
+        changed.append("device_family")
+    if changed:
+        device.save(update_fields=changed)
+    return changed
