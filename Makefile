@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # The PostgreSQL server the test suite runs against, besides SQLite.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/trellis
-PYTEST_ARGS ?=
+# Spread the suite over every core.
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run test test-sqlite test-postgres lint system-deps clean
 
@@ -41,6 +42,7 @@ test-postgres: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check trellis tests
 	$(BIN)/ruff format --check trellis tests
+	$(BIN)/mypy trellis
 
 system-deps:
 	@scripts/system-deps

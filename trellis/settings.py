@@ -160,7 +160,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": TRELLIS_DATA_DIR / "trellis.sqlite3",
+            "NAME": str(TRELLIS_DATA_DIR / "trellis.sqlite3"),
             "CONN_MAX_AGE": 600,
             "OPTIONS": {
                 "timeout": 20,

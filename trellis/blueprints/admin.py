@@ -9,8 +9,7 @@ from trellis.blueprints.services import change_code, register_new_blueprint
 
 class EnrollmentCodeInline(admin.TabularInline):
     model = EnrollmentCode
-    fields = ["version", "code", "created_at", "retired_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("version", "code", "created_at", "retired_at")
     extra = 0
     can_delete = False
 

@@ -48,7 +48,9 @@ def portal(request: HttpRequest) -> HttpResponse:
         logger.info(
             "enrollment code refused client_ip=%s", request.META.get("REMOTE_ADDR")
         )
-        return _page(request, error=CODE_REFUSED, entered=entered)
+        # The answer is the same page whatever was typed, so it tells nothing
+        # about whether a code exists, was retired or is switched off.
+        return _page(request, error=CODE_REFUSED)
 
     download = start_enrollment(
         code,
@@ -67,10 +69,6 @@ def portal_missing(request: HttpRequest, rest: str = "") -> HttpResponse:
     return not_found()
 
 
-def _page(request: HttpRequest, error: str = "", entered: str = "") -> HttpResponse:
-    context = {
-        "organization": settings.TRELLIS_ORGANIZATION,
-        "error": error,
-        "entered": entered,
-    }
+def _page(request: HttpRequest, error: str = "") -> HttpResponse:
+    context = {"organization": settings.TRELLIS_ORGANIZATION, "error": error}
     return render(request, "enrollment/portal.html", context)

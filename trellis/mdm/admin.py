@@ -5,8 +5,14 @@ from trellis.mdm.models import Command, Device
 
 class CommandInline(admin.TabularInline):
     model = Command
-    fields = ["uuid", "request_type", "status", "created_at", "sent_at", "responded_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "uuid",
+        "request_type",
+        "status",
+        "created_at",
+        "sent_at",
+        "responded_at",
+    )
     extra = 0
     can_delete = False
     ordering = ["-id"]

@@ -17,7 +17,7 @@ from trellis.core.errors import BadMessage, Gone, Refused
 from trellis.enrollment.models import EnrollmentSession
 from trellis.enrollment.services import mark_session_enrolled, session_may_enroll
 from trellis.mdm.commands import cancel_pending_commands, enqueue_command
-from trellis.mdm.devices import bound_device
+from trellis.mdm.devices import bound_device, clip
 from trellis.mdm.identity import RequestIdentity
 from trellis.mdm.models import Device
 from trellis.mdm.protocol import (
@@ -201,8 +201,7 @@ def _reset_device(
     for key, field_name in AUTHENTICATE_FIELDS.items():
         value = message.fields.get(key)
         if isinstance(value, str):
-            limit = Device._meta.get_field(field_name).max_length or 255
-            reset[field_name] = value[:limit]
+            reset[field_name] = clip(field_name, value)
 
     try:
         with transaction.atomic():

@@ -45,6 +45,13 @@ def bound_device(
     return device
 
 
+def clip(field_name: str, value: str) -> str:
+    """Cut a value a device reported to the length its Device field holds."""
+    field = Device._meta.get_field(field_name)
+    limit = getattr(field, "max_length", None) or 255
+    return value[:limit]
+
+
 def touch(device: Device) -> None:
     """Record that the device was seen now, at most once a minute."""
     now = timezone.now()
@@ -60,8 +67,7 @@ def apply_device_information(device: Device, responses: Mapping[str, Any]) -> li
         value = responses.get(query)
         if not isinstance(value, str):
             continue
-        limit = Device._meta.get_field(field_name).max_length or 255
-        value = value[:limit]
+        value = clip(field_name, value)
         if getattr(device, field_name) != value:
             setattr(device, field_name, value)
             changed.append(field_name)

@@ -7,7 +7,7 @@ from trellis.pki.models import IssuedCertificate
 class IssuedCertificateAdmin(admin.ModelAdmin):
     list_display = ["subject", "serial_number", "issued_at", "not_after", "revoked_at"]
     search_fields = ["serial_number", "fingerprint", "subject"]
-    fields = [
+    fields = readonly_fields = (
         "subject",
         "serial_number",
         "fingerprint",
@@ -15,8 +15,7 @@ class IssuedCertificateAdmin(admin.ModelAdmin):
         "not_after",
         "issued_at",
         "revoked_at",
-    ]
-    readonly_fields = fields
+    )
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

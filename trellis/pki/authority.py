@@ -167,10 +167,10 @@ def install_profile_signer(
     """Replace the profile-signing identity with an admin-supplied one."""
     if not certificates:
         raise ValueError("no certificate given")
-    if (
-        certificates[0].public_key().public_numbers()
-        != key.public_key().public_numbers()
-    ):
+    spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if certificates[0].public_key().public_bytes(
+        *spki
+    ) != key.public_key().public_bytes(*spki):
         raise ValueError("the private key does not belong to the certificate")
     directory = pki_dir()
     keystore.write_private_key(directory / "profile-signer.key", key)

@@ -99,7 +99,7 @@ def _parse(data: bytes, offset: int, depth: int) -> tuple[Node, int]:
     if length is None:
         if not constructed:
             raise BERError("indefinite length on a primitive value")
-        children = []
+        children: list[Node] = []
         while True:
             if data[offset : offset + 2] == b"\x00\x00":
                 return Node(identifier, children=children), offset + 2

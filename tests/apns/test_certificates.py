@@ -1,0 +1,46 @@
+from datetime import timedelta
+
+import pytest
+
+from tests.support.certificates import DEFAULT_TOPIC, push_pair, rsa_key
+from trellis.apns.certificates import PushCertificateError, read_push_identity
+
+
+def test_a_valid_pair_gives_its_topic_and_expiry() -> None:
+    pair = push_pair()
+    identity = read_push_identity(pair.certificate_pem, pair.key_pem)
+    assert identity.topic == DEFAULT_TOPIC
+    assert identity.not_after == pair.certificate.not_valid_after_utc
+
+
+def test_a_key_of_another_certificate_is_refused() -> None:
+    pair = push_pair()
+    other = push_pair(key=rsa_key())
+    with pytest.raises(PushCertificateError, match="does not belong"):
+        read_push_identity(pair.certificate_pem, other.key_pem)
+
+
+@pytest.mark.parametrize("topic", [None, "com.example.not-mdm"])
+def test_a_certificate_that_is_not_for_mdm_is_refused(topic: str | None) -> None:
+    pair = push_pair(topic=topic)
+    with pytest.raises(PushCertificateError, match="not an MDM push certificate"):
+        read_push_identity(pair.certificate_pem, pair.key_pem)
+
+
+def test_an_expired_certificate_is_refused() -> None:
+    pair = push_pair(valid_from=timedelta(days=-400), valid_for=timedelta(days=365))
+    with pytest.raises(PushCertificateError, match="expired"):
+        read_push_identity(pair.certificate_pem, pair.key_pem)
+
+
+@pytest.mark.parametrize(
+    ("certificate", "key", "message"),
+    [
+        ("garbage", None, "not a readable PEM certificate"),
+        (None, "garbage", "not a readable PEM key"),
+    ],
+)
+def test_unreadable_input_is_named(certificate, key, message) -> None:
+    pair = push_pair()
+    with pytest.raises(PushCertificateError, match=message):
+        read_push_identity(certificate or pair.certificate_pem, key or pair.key_pem)

@@ -1,0 +1,96 @@
+"""Fixtures shared by the whole suite."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.support.certificates import PushPair, push_pair
+from tests.support.devices import DeviceFactory
+from tests.support.server import RunningServer, running_server
+from trellis.apns.services import install_push_certificate
+from trellis.blueprints.models import Blueprint
+from trellis.blueprints.services import create_blueprint
+from trellis.enrollment.services import set_portal_enabled
+from trellis.mdm.identity import trusted_certificates
+from trellis.pki.authority import forget_cached_identities
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Keep the CA and keys of the test run in a folder of its own."""
+    path = tmp_path_factory.mktemp("trellis-data")
+    original = settings.TRELLIS_DATA_DIR
+    settings.TRELLIS_DATA_DIR = path
+    forget_cached_identities()
+    trusted_certificates.clear()
+    yield path
+    settings.TRELLIS_DATA_DIR = original
+    forget_cached_identities()
+
+
+@pytest.fixture
+def push_certificate(db: None) -> PushPair:
+    """A valid MDM push certificate, installed."""
+    pair = push_pair()
+    install_push_certificate(pair.certificate_pem, pair.key_pem)
+    return pair
+
+
+@pytest.fixture
+def open_portal(push_certificate: PushPair) -> PushPair:
+    """The portal switched on, with a valid push certificate installed."""
+    set_portal_enabled(True)
+    return push_certificate
+
+
+@pytest.fixture
+def blueprint(db: None) -> Blueprint:
+    """A Blueprint that allows enrollment."""
+    return create_blueprint("Staff Macs", enrollment_enabled=True)
+
+
+@pytest.fixture
+def admin_user(db: None):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_superuser(
+        "root", "", "correct horse battery"
+    )
+
+
+@pytest.fixture
+def api(admin_user) -> APIClient:
+    """An API client authenticated with an admin's token."""
+    client = APIClient()
+    token = Token.objects.create(user=admin_user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def devices(open_portal: PushPair, blueprint: Blueprint) -> DeviceFactory:
+    """Make simulated devices that enroll in-process into `blueprint`."""
+    return DeviceFactory(blueprint)
+
+
+@pytest.fixture(scope="session")
+def trellis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """Trellis started with `make run`, with its own data folder and database."""
+    with running_server(tmp_path_factory.mktemp("server-data")) as server:
+        yield server
+
+
+@pytest.fixture
+def shared_fixtures() -> Path:
+    """The shared fixtures folder beside the checkout; skip where it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(
+            f"shared fixtures not found at {SHARED} (only present beside a checkout)"
+        )
+    return SHARED / "fixtures"

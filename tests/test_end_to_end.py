@@ -1,0 +1,194 @@
+"""The whole path a new admin takes, against Trellis started with `make run`.
+
+Set-up through the API, a profile downloaded with curl and checked with
+openssl, an identity from micromdm's scepclient, then twenty simulated
+devices enrolling at once.
+"""
+
+import json
+import plistlib
+import shutil
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.certificates import push_pair
+from tests.support.server import RunningServer
+from trellis.simulator.profile import read_enrollment_profile
+
+pytestmark = [pytest.mark.thirdparty]
+
+
+@pytest.fixture(scope="module")
+def prepared(trellis_server: RunningServer) -> tuple[RunningServer, dict]:
+    pair = push_pair()
+    with trellis_server.api() as api:
+        uploaded = api.put(
+            "/apns/certificate/",
+            json={"certificate": pair.certificate_pem, "private_key": pair.key_pem},
+        )
+        assert uploaded.status_code == 200, uploaded.text
+        assert api.patch("/enrollment-portal/", json={"enabled": True}).json()[
+            "enabled"
+        ]
+        blueprint = api.post(
+            "/blueprints/", json={"name": "Field iPads", "enrollment_enabled": True}
+        ).json()
+    return trellis_server, blueprint
+
+
+def _curl_profile(server: RunningServer, code: str, target: Path) -> None:
+    result = subprocess.run(
+        [
+            "curl",
+            "--silent",
+            "--show-error",
+            "--fail",
+            "--data-urlencode",
+            f"code={code}",
+            "--output",
+            str(target),
+            "--write-out",
+            "%{content_type}",
+            f"{server.url}/enroll",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "application/x-apple-aspen-config"
+
+
+def test_curl_download_verifies_with_openssl(prepared, tmp_path: Path) -> None:
+    if not shutil.which("curl"):
+        pytest.skip("curl is not installed")
+    server, blueprint = prepared
+    _curl_profile(
+        server, blueprint["enrollment_code"].lower(), tmp_path / "p.mobileconfig"
+    )
+
+    result = subprocess.run(
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-inform",
+            "DER",
+            "-in",
+            str(tmp_path / "p.mobileconfig"),
+            "-CAfile",
+            str(server.data_dir / "pki" / "ca.crt"),
+            "-out",
+            str(tmp_path / "p.plist"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    profile = plistlib.loads((tmp_path / "p.plist").read_bytes())
+    assert profile["PayloadType"] == "Configuration"
+
+
+def test_scepclient_gets_a_certificate_once(prepared, tmp_path: Path) -> None:
+    if not shutil.which("scepclient"):
+        pytest.fail(
+            "scepclient is missing: install the Debian package scep "
+            "(scripts/system-deps)"
+        )
+    server, blueprint = prepared
+    profile_bytes = httpx.post(
+        f"{server.url}/enroll", data={"code": blueprint["enrollment_code"]}
+    ).content
+    challenge = read_enrollment_profile(profile_bytes).challenge
+
+    def scepclient(workdir: Path) -> subprocess.CompletedProcess[str]:
+        workdir.mkdir()
+        # scepclient reuses csr.pem and self.pem from its working folder:
+        # give it an empty one.
+        return subprocess.run(
+            [
+                "scepclient",
+                "-server-url",
+                f"{server.url}/scep",
+                "-challenge",
+                challenge,
+                "-private-key",
+                str(workdir / "key.pem"),
+                "-certificate",
+                str(workdir / "cert.pem"),
+                "-cn",
+                "scepclient test",
+            ],
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+
+    first = scepclient(tmp_path / "first")
+    assert first.returncode == 0, first.stdout + first.stderr
+    issued = subprocess.run(
+        [
+            "openssl",
+            "verify",
+            "-CAfile",
+            str(server.data_dir / "pki" / "ca.crt"),
+            str(tmp_path / "first" / "cert.pem"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert issued.returncode == 0, issued.stdout + issued.stderr
+
+    second = scepclient(tmp_path / "second")
+    assert second.returncode != 0
+    assert "badRequest" in second.stdout + second.stderr
+    assert not (tmp_path / "second" / "cert.pem").exists()
+
+
+def test_twenty_simulated_devices_enroll_concurrently(prepared) -> None:
+    server, blueprint = prepared
+    result = server.manage(
+        "simulate_devices",
+        "--portal",
+        f"{server.url}/enroll",
+        "--code",
+        blueprint["enrollment_code"],
+        "--count",
+        "20",
+        "--concurrency",
+        "20",
+        "--json",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    outcomes = [
+        json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")
+    ]
+    assert len(outcomes) == 20
+    assert all(o["error"] is None for o in outcomes)
+    names = {o["udid"]: o for o in outcomes}
+
+    with server.api() as api:
+        listed = api.get("/devices/", params={"blueprint": blueprint["id"]}).json()
+    rows = {row["udid"]: row for row in listed["results"] if row["udid"] in names}
+    assert len(rows) == 20
+    for udid, row in rows.items():
+        assert row["status"] == "enrolled"
+        assert row["blueprint"] == blueprint["id"]
+        assert row["name"].startswith("Simulated ")
+        assert row["name"].endswith(f" {names[udid]['index']}")
+        assert row["device_family"] == names[udid]["family"]
+
+
+def test_nothing_answered_with_a_server_error(prepared) -> None:
+    server, _ = prepared
+    log = server.log.read_text()
+    assert '" 500 ' not in log
+    assert "Traceback" not in log
