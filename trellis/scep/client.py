@@ -17,11 +17,10 @@ from cryptography.x509.oid import NameOID
 
 from trellis.pki.cms import (
     certificates_only,
-    decrypt_enveloped,
-    encrypt_enveloped,
     sign_with_attributes,
     verify_signed_data,
 )
+from trellis.pki.envelope import decrypt_enveloped, encrypt_enveloped
 from trellis.scep.protocol import (
     OID_FAIL_INFO,
     OID_MESSAGE_TYPE,

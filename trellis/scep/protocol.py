@@ -19,11 +19,10 @@ from cryptography.x509.oid import AttributeOID
 
 from trellis.pki.cms import (
     CMSError,
-    decrypt_enveloped,
-    encrypt_enveloped,
     sign_with_attributes,
     verify_signed_data,
 )
+from trellis.pki.envelope import decrypt_enveloped, encrypt_enveloped
 
 _SCEP = "2.16.840.1.113733.1.9"
 OID_MESSAGE_TYPE = f"{_SCEP}.2"
