@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.support.certificates import push_pair
+from tests.support.openssl import cms_verify
 from tests.support.server import RunningServer
 from trellis.simulator.profile import read_enrollment_profile
 
@@ -71,23 +72,10 @@ def test_curl_download_verifies_with_openssl(prepared, tmp_path: Path) -> None:
         server, blueprint["enrollment_code"].lower(), tmp_path / "p.mobileconfig"
     )
 
-    result = subprocess.run(
-        [
-            "openssl",
-            "cms",
-            "-verify",
-            "-inform",
-            "DER",
-            "-in",
-            str(tmp_path / "p.mobileconfig"),
-            "-CAfile",
-            str(server.data_dir / "pki" / "ca.crt"),
-            "-out",
-            str(tmp_path / "p.plist"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    result = cms_verify(
+        tmp_path / "p.mobileconfig",
+        server.data_dir / "pki" / "ca.crt",
+        tmp_path / "p.plist",
     )
     assert result.returncode == 0, result.stderr
     profile = plistlib.loads((tmp_path / "p.plist").read_bytes())

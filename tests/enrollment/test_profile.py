@@ -1,6 +1,5 @@
 import plistlib
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -9,6 +8,7 @@ from django.conf import settings
 from django.test import Client
 
 from tests.support.certificates import DEFAULT_TOPIC
+from tests.support.openssl import cms_verify
 from trellis.enrollment.challenges import challenge_digest
 from trellis.enrollment.models import EnrollmentSession
 from trellis.pki.authority import get_authority, get_profile_signer
@@ -36,24 +36,10 @@ def test_openssl_verifies_the_profile_against_the_ca(
     (tmp_path / "ca.pem").write_bytes(
         get_authority().certificate.public_bytes(serialization.Encoding.PEM)
     )
-    result = subprocess.run(
-        [
-            "openssl",
-            "cms",
-            "-verify",
-            "-inform",
-            "DER",
-            "-in",
-            str(tmp_path / "profile.der"),
-            "-CAfile",
-            str(tmp_path / "ca.pem"),
-            "-out",
-            str(tmp_path / "content.plist"),
-        ],
-        capture_output=True,
-        check=False,
+    result = cms_verify(
+        tmp_path / "profile.der", tmp_path / "ca.pem", tmp_path / "content.plist"
     )
-    assert result.returncode == 0, result.stderr.decode()
+    assert result.returncode == 0, result.stderr
     content = (tmp_path / "content.plist").read_bytes()
     assert content == verify_signed_data(signed_profile).content
     assert plistlib.loads(content)["PayloadType"] == "Configuration"

@@ -5,6 +5,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from tests.support.certificates import foreign_authority, rsa_key
+from tests.support.openssl import cms_verify
 from trellis.pki import cms
 from trellis.pki.authority import get_authority, get_profile_signer
 
@@ -32,20 +33,11 @@ def test_attached_signature_verifies_with_openssl_and_keeps_exact_content(
         get_authority().certificate.public_bytes(serialization.Encoding.PEM)
     )
 
-    result = _openssl(
-        "cms",
-        "-verify",
-        "-inform",
-        "DER",
-        "-in",
-        str(tmp_path / "signed.der"),
-        "-CAfile",
-        str(tmp_path / "ca.pem"),
-        "-out",
-        str(tmp_path / "content"),
+    result = cms_verify(
+        tmp_path / "signed.der", tmp_path / "ca.pem", tmp_path / "content"
     )
 
-    assert result.returncode == 0, result.stderr.decode()
+    assert result.returncode == 0, result.stderr
     assert (tmp_path / "content").read_bytes() == content
 
 

@@ -39,21 +39,9 @@ class CertificateAuthority:
         self, public_key: CertificatePublicKeyTypes, subject: x509.Name, days: int
     ) -> x509.Certificate:
         """Issue a device identity certificate for client authentication."""
-        now = datetime.now(UTC)
-        builder = _leaf_builder(self.certificate, public_key, subject, now, days)
+        builder = _leaf_builder(self.certificate, public_key, subject, days)
         builder = builder.add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
+            _key_usage(digital_signature=True, key_encipherment=True), critical=True
         ).add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
         )
@@ -63,21 +51,9 @@ class CertificateAuthority:
         self, public_key: CertificatePublicKeyTypes, subject: x509.Name, days: int
     ) -> x509.Certificate:
         """Issue a certificate that signs enrollment profiles."""
-        now = datetime.now(UTC)
-        builder = _leaf_builder(self.certificate, public_key, subject, now, days)
+        builder = _leaf_builder(self.certificate, public_key, subject, days)
         builder = builder.add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
+            _key_usage(digital_signature=True), critical=True
         )
         return builder.sign(self.key, hashes.SHA256())
 
@@ -209,16 +185,11 @@ def _create_authority(directory: Path) -> None:
         .not_valid_after(now + timedelta(days=settings.TRELLIS_CA_DAYS))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
-            x509.KeyUsage(
+            _key_usage(
                 digital_signature=True,
-                content_commitment=False,
                 key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=False,
                 key_cert_sign=True,
                 crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
             ),
             critical=True,
         )
@@ -249,13 +220,29 @@ def _create_profile_signer(directory: Path, authority: CertificateAuthority) -> 
     keystore.write_certificates(directory / "profile-signer.crt", [certificate])
 
 
+def _key_usage(**allowed: bool) -> x509.KeyUsage:
+    """A KeyUsage extension allowing only the named uses."""
+    uses = {
+        "digital_signature": False,
+        "content_commitment": False,
+        "key_encipherment": False,
+        "data_encipherment": False,
+        "key_agreement": False,
+        "key_cert_sign": False,
+        "crl_sign": False,
+        "encipher_only": False,
+        "decipher_only": False,
+    }
+    return x509.KeyUsage(**(uses | allowed))
+
+
 def _leaf_builder(
     issuer: x509.Certificate,
     public_key: CertificatePublicKeyTypes,
     subject: x509.Name,
-    now: datetime,
     days: int,
 ) -> x509.CertificateBuilder:
+    now = datetime.now(UTC)
     issuer_ski = issuer.extensions.get_extension_for_class(
         x509.SubjectKeyIdentifier
     ).value
