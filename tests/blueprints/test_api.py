@@ -63,3 +63,14 @@ def test_duplicate_name_is_a_readable_400(api, blueprint) -> None:
 
 def test_the_api_needs_an_admin(client, blueprint) -> None:
     assert client.get("/api/v1/blueprints/").status_code == 401
+
+
+def test_switching_enrollment_is_in_the_audit_trail(api, blueprint) -> None:
+    api.patch(
+        f"/api/v1/blueprints/{blueprint.pk}/",
+        {"enrollment_enabled": False},
+        format="json",
+    )
+    event = AuditEvent.objects.get(action="blueprint.updated")
+    assert event.actor == "root"
+    assert event.detail == {"enrollment_enabled": False}

@@ -2,18 +2,37 @@ import base64
 from datetime import timedelta
 
 import pytest
+from asn1crypto import core
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from django.test import Client
 from django.utils import timezone
 
+from tests.support.ber import to_indefinite_ber
 from tests.support.certificates import foreign_authority, rsa_key
 from trellis.blueprints.services import change_code
 from trellis.enrollment.models import EnrollmentSession
 from trellis.pki.authority import get_authority
+from trellis.pki.cms import sign_with_attributes
+from trellis.pki.envelope import encrypt_enveloped
 from trellis.pki.models import IssuedCertificate
-from trellis.scep.client import CertRep, build_csr, build_pkcs_req, read_cert_rep
-from trellis.scep.protocol import FailInfo, PKIStatus
+from trellis.scep.client import (
+    CertRep,
+    PendingRequest,
+    build_csr,
+    build_pkcs_req,
+    read_cert_rep,
+    self_signed,
+)
+from trellis.scep.protocol import (
+    OID_MESSAGE_TYPE,
+    OID_SENDER_NONCE,
+    OID_TRANSACTION_ID,
+    FailInfo,
+    PKIStatus,
+    scep_attribute,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -188,3 +207,39 @@ def test_garbage_posts_get_400(client: Client, body: bytes) -> None:
         "/scep?operation=PKIOperation", body, content_type="application/x-pki-message"
     )
     assert response.status_code == 400
+
+
+def test_an_indefinite_length_ber_request_is_read(
+    client: Client, challenge: str
+) -> None:
+    # As devices send it: the envelope and the pkiMessage around it in BER,
+    # with indefinite lengths and the encrypted content in chunks.
+    ca = get_authority().certificate
+    key = rsa_key()
+    csr = build_csr(key, SUBJECT, challenge)
+    envelope = to_indefinite_ber(
+        encrypt_enveloped(
+            csr.public_bytes(serialization.Encoding.DER), ca, "aes256_cbc"
+        )
+    )
+    signer = self_signed(key, SUBJECT)
+    attributes = [
+        scep_attribute(OID_MESSAGE_TYPE, core.PrintableString("19")),
+        scep_attribute(OID_TRANSACTION_ID, core.PrintableString("BER-TEST")),
+        scep_attribute(OID_SENDER_NONCE, core.OctetString(b"n" * 16)),
+    ]
+    message = to_indefinite_ber(
+        sign_with_attributes(envelope, signer, key, "sha256", attributes)
+    )
+    assert message[1] == 0x80 and envelope[1] == 0x80
+
+    response = client.post(
+        "/scep?operation=PKIOperation",
+        message,
+        content_type="application/x-pki-message",
+    )
+
+    pending = PendingRequest(key, signer, "BER-TEST", b"n" * 16)
+    reply = read_cert_rep(response.content, pending, ca)
+    assert reply.status == PKIStatus.SUCCESS
+    assert reply.certificate is not None

@@ -4,7 +4,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from trellis.blueprints.models import Blueprint, EnrollmentCode
-from trellis.blueprints.services import change_code, register_new_blueprint
+from trellis.blueprints.services import (
+    change_code,
+    register_new_blueprint,
+    update_blueprint,
+)
 
 
 class EnrollmentCodeInline(admin.TabularInline):
@@ -30,10 +34,14 @@ class BlueprintAdmin(admin.ModelAdmin):
         return code.display if code else "-"
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        actor = request.user.get_username()
+        if change:
+            changes = {name: form.cleaned_data[name] for name in form.changed_data}
+            update_blueprint(obj, actor=actor, **changes)
+            return
         with transaction.atomic():
             super().save_model(request, obj, form, change)
-            if not change:
-                register_new_blueprint(obj, actor=request.user.get_username())
+            register_new_blueprint(obj, actor=actor)
 
     @admin.action(description="Change Code")
     def change_code_action(

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from trellis.blueprints.models import Blueprint
-from trellis.blueprints.services import change_code, create_blueprint
+from trellis.blueprints.services import change_code, create_blueprint, update_blueprint
 
 
 class BlueprintSerializer(serializers.ModelSerializer[Blueprint]):
@@ -29,6 +29,10 @@ class BlueprintSerializer(serializers.ModelSerializer[Blueprint]):
     def get_enrollment_code(self, blueprint: Blueprint) -> str | None:
         code = blueprint.current_code
         return code.display if code else None
+
+    def update(self, blueprint: Blueprint, validated_data: dict[str, Any]) -> Blueprint:
+        actor = self.context["request"].user.get_username()
+        return update_blueprint(blueprint, actor=actor, **validated_data)
 
     def create(self, validated_data: dict[str, Any]) -> Blueprint:
         return create_blueprint(

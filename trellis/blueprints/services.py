@@ -2,6 +2,7 @@
 
 import hmac
 import logging
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -37,6 +38,21 @@ def register_new_blueprint(blueprint: Blueprint, actor: str = "system") -> None:
     _issue_code(blueprint, version=1)
     record_event("blueprint.created", blueprint, actor, name=blueprint.name)
     logger.info("blueprint created blueprint=%s", blueprint.pk)
+
+
+@transaction.atomic
+def update_blueprint(
+    blueprint: Blueprint, actor: str = "system", **changes: Any
+) -> Blueprint:
+    """Rename a Blueprint or switch its enrollment; record what changed."""
+    before = {name: getattr(blueprint, name) for name in changes}
+    for name, value in changes.items():
+        setattr(blueprint, name, value)
+    blueprint.save()
+    changed = {name: value for name, value in changes.items() if before[name] != value}
+    if changed:
+        record_event("blueprint.updated", blueprint, actor, **changed)
+    return blueprint
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from trellis.enrollment.models import EnrollmentPortal, EnrollmentSession
+from trellis.enrollment.services import set_portal_enabled
 
 
 @admin.register(EnrollmentPortal)
@@ -10,6 +11,9 @@ class EnrollmentPortalAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return not EnrollmentPortal.objects.exists()
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        set_portal_enabled(obj.enabled, actor=request.user.get_username())
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False

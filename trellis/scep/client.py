@@ -74,7 +74,7 @@ def build_pkcs_req(
     digest: str = "sha256",
 ) -> tuple[bytes, PendingRequest]:
     """Build a PKCSReq pkiMessage, signed with a throwaway self-signed certificate."""
-    signer = _self_signed(key, csr.subject)
+    signer = self_signed(key, csr.subject)
     public_der = key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -129,7 +129,7 @@ def read_cert_rep(
     raise ScepError("the CertRep holds no certificate for our key")
 
 
-def _self_signed(key: rsa.RSAPrivateKey, subject: x509.Name) -> x509.Certificate:
+def self_signed(key: rsa.RSAPrivateKey, subject: x509.Name) -> x509.Certificate:
     now = datetime.now(UTC)
     name = (
         subject
