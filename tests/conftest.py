@@ -18,6 +18,7 @@ from trellis.enrollment.services import set_portal_enabled
 from trellis.mdm.identity import trusted_certificates
 from trellis.pki.authority import forget_cached_identities
 
+CLOSED_LOOPBACK = "https://127.0.0.1:9"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
@@ -27,6 +28,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("trellis-data")
     original = settings.TRELLIS_DATA_DIR
     settings.TRELLIS_DATA_DIR = path
+    # Pushes go nowhere but loopback: tests that look at them start a stand-in.
+    settings.TRELLIS_APNS_URL = CLOSED_LOOPBACK
     forget_cached_identities()
     trusted_certificates.clear()
     yield path

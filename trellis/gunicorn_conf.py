@@ -15,3 +15,11 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 # Connections from devices are short; keep-alive lets one TLS terminator
 # reuse its upstream connections.
 keepalive = 5
+
+
+def post_worker_init(worker: object) -> None:
+    """Without a broker, each web worker runs background work on a thread."""
+    if not settings.TRELLIS_TASK_BROKER_URL:
+        from trellis.tasks.embedded import runner
+
+        runner.start()

@@ -78,6 +78,40 @@ TRELLIS_CA_DAYS = _env_int("TRELLIS_CA_DAYS", 3650)
 TRELLIS_WEB_WORKERS = _env_int("TRELLIS_WEB_WORKERS", 2)
 TRELLIS_WEB_THREADS = _env_int("TRELLIS_WEB_THREADS", 8)
 
+# Apple Push: the provider API's address (tests point it at a local stand-in),
+# the CA file that authenticates it (empty: the system's), and delivery knobs.
+TRELLIS_APNS_URL = _env("TRELLIS_APNS_URL", "https://api.push.apple.com").rstrip("/")
+TRELLIS_APNS_CA_FILE = _env("TRELLIS_APNS_CA_FILE")
+TRELLIS_APNS_EXPIRATION_SECONDS = _env_int("TRELLIS_APNS_EXPIRATION_SECONDS", 7 * 86400)
+TRELLIS_APNS_CONCURRENCY = _env_int("TRELLIS_APNS_CONCURRENCY", 500)
+TRELLIS_APNS_RETRIES = _env_int("TRELLIS_APNS_RETRIES", 4)
+# Commands queued within this window share one push.
+TRELLIS_PUSH_COALESCE_SECONDS = float(_env("TRELLIS_PUSH_COALESCE_SECONDS", "1"))
+# Devices with commands waiting are pushed again after this many minutes.
+TRELLIS_REPUSH_MINUTES = _env_int("TRELLIS_REPUSH_MINUTES", 30)
+# A device pushed but silent for this long is shown as unresponsive.
+TRELLIS_UNRESPONSIVE_HOURS = _env_int("TRELLIS_UNRESPONSIVE_HOURS", 72)
+# Warn about the push certificate's expiry from this many days before it.
+TRELLIS_PUSH_WARNING_DAYS = _env_int("TRELLIS_PUSH_WARNING_DAYS", 30)
+
+# Background work: a Celery broker (redis://… or amqp://…), or empty for the
+# embedded runner inside the web workers.
+TRELLIS_TASK_BROKER_URL = _env("TRELLIS_TASK_BROKER_URL")
+# Run background work at once, in the caller (tests).
+TRELLIS_TASKS_EAGER = _env_bool("TRELLIS_TASKS_EAGER", False)
+
+# Where admin notifications (push certificate expiry) go, and how mail is sent.
+TRELLIS_ADMIN_EMAILS = [
+    a.strip() for a in _env("TRELLIS_ADMIN_EMAILS").split(",") if a.strip()
+]
+EMAIL_HOST = _env("TRELLIS_EMAIL_HOST", "localhost")
+EMAIL_PORT = _env_int("TRELLIS_EMAIL_PORT", 25)
+EMAIL_HOST_USER = _env("TRELLIS_EMAIL_USER")
+EMAIL_HOST_PASSWORD = _env("TRELLIS_EMAIL_PASSWORD")
+EMAIL_USE_TLS = _env_bool("TRELLIS_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = _env("TRELLIS_EMAIL_FROM", "trellis@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 DEBUG = _env_bool("TRELLIS_DEBUG", False)
 
 SECRET_KEY = _secret_key(TRELLIS_DATA_DIR)
@@ -114,6 +148,7 @@ INSTALLED_APPS = [
     "trellis.scep",
     "trellis.mdm",
     "trellis.simulator",
+    "trellis.tasks",
 ]
 
 MIDDLEWARE = [
@@ -134,13 +169,14 @@ WSGI_APPLICATION = "trellis.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "trellis" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "trellis.apns.context.push_certificate_warning",
             ],
         },
     },

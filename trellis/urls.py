@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from trellis.apns.api import PushCertificateView
+from trellis.apns.api import PushCertificateRequestView, PushCertificateView
 from trellis.blueprints.api import BlueprintViewSet
 from trellis.core.views import healthz
 from trellis.enrollment.api import EnrollmentPortalView
@@ -22,6 +22,7 @@ api_urls = [
         "enrollment-portal/", EnrollmentPortalView.as_view(), name="enrollment-portal"
     ),
     path("apns/certificate/", PushCertificateView.as_view(), name="apns-certificate"),
+    path("apns/csr/", PushCertificateRequestView.as_view(), name="apns-csr"),
     *router.urls,
 ]
 

@@ -1,9 +1,17 @@
 from datetime import timedelta
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
 from tests.support.certificates import DEFAULT_TOPIC, push_pair, rsa_key
-from trellis.apns.certificates import PushCertificateError, read_push_identity
+from trellis.apns.certificates import (
+    PushCertificateError,
+    create_signing_request,
+    read_pkcs12,
+    read_push_identity,
+)
 
 
 def test_a_valid_pair_gives_its_topic_and_expiry() -> None:
@@ -44,3 +52,26 @@ def test_unreadable_input_is_named(certificate, key, message) -> None:
     pair = push_pair()
     with pytest.raises(PushCertificateError, match=message):
         read_push_identity(certificate or pair.certificate_pem, key or pair.key_pem)
+
+
+def test_a_signing_request_keeps_a_key_that_matches_its_csr() -> None:
+    request = create_signing_request("Example MDM", "it@example.org")
+    csr = x509.load_pem_x509_csr(request.csr_pem.encode())
+    key = serialization.load_pem_private_key(request.private_key_pem.encode(), None)
+
+    assert csr.is_signature_valid
+    assert csr.public_key().public_numbers() == key.public_key().public_numbers()
+    assert "it@example.org" in csr.subject.rfc4514_string()
+
+
+def test_pkcs12_files_are_read_with_their_passphrase() -> None:
+
+    pair = push_pair()
+    blob = pkcs12.serialize_key_and_certificates(
+        b"push", pair.key, pair.certificate, None, BestAvailableEncryption(b"s3cret")
+    )
+
+    certificate_pem, key_pem = read_pkcs12(blob, "s3cret")
+    assert read_push_identity(certificate_pem, key_pem).topic == DEFAULT_TOPIC
+    with pytest.raises(PushCertificateError, match="passphrase is wrong"):
+        read_pkcs12(blob, "wrong")

@@ -87,7 +87,9 @@ def server_database() -> Iterator[str]:
 
 
 @contextmanager
-def running_server(data_dir: Path) -> Iterator[RunningServer]:
+def running_server(
+    data_dir: Path, apns_url: str = "https://127.0.0.1:9", apns_ca_file: str = ""
+) -> Iterator[RunningServer]:
     """Run `make run` in the background until the block ends."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -100,6 +102,8 @@ def running_server(data_dir: Path) -> Iterator[RunningServer]:
             "TRELLIS_ADMIN_USER": "admin",
             "TRELLIS_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "TRELLIS_WEB_WORKERS": "2",
+            "TRELLIS_APNS_URL": apns_url,
+            "TRELLIS_APNS_CA_FILE": apns_ca_file,
             "DATABASE_URL": database_url,
         }
         env.pop("DJANGO_SETTINGS_MODULE", None)

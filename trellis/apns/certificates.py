@@ -4,12 +4,13 @@ Pure functions; no Django. The topic devices subscribe to is the
 certificate subject's UID, which for MDM always starts ``com.apple.mgmt.``.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 MDM_TOPIC_PREFIX = "com.apple.mgmt."
@@ -26,7 +27,8 @@ class PushIdentity:
     topic: str
     not_after: datetime
     certificate_pem: str
-    private_key_pem: str
+    private_key_pem: str = field(repr=False)
+    serial_number: str = ""
 
 
 def read_push_identity(
@@ -45,17 +47,68 @@ def read_push_identity(
     if expires <= (now or datetime.now(UTC)):
         raise PushCertificateError(f"This certificate expired on {expires:%Y-%m-%d}.")
 
-    normalized_key = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
     return PushIdentity(
         topic=topic,
         not_after=expires,
         certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
-        private_key_pem=normalized_key,
+        private_key_pem=_key_pem(key),
+        serial_number=format(certificate.serial_number, "x"),
     )
+
+
+@dataclass(frozen=True)
+class SigningRequest:
+    """A new private key, and the CSR for Apple's push certificate process."""
+
+    private_key_pem: str
+    csr_pem: str
+
+
+def create_signing_request(common_name: str, email: str = "") -> SigningRequest:
+    """Generate an RSA key and a CSR for an MDM push certificate."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    if email:
+        attributes.append(x509.NameAttribute(NameOID.EMAIL_ADDRESS, email))
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name(attributes))
+        .sign(key, hashes.SHA256())
+    )
+    return SigningRequest(
+        private_key_pem=_key_pem(key),
+        csr_pem=csr.public_bytes(serialization.Encoding.PEM).decode(),
+    )
+
+
+def read_pkcs12(data: bytes, passphrase: str) -> tuple[str, str]:
+    """Answer the PEM certificate and PEM key inside a .p12/.pfx file."""
+    try:
+        key, certificate, _ = pkcs12.load_key_and_certificates(
+            data, passphrase.encode() if passphrase else None
+        )
+    except ValueError as exc:
+        raise PushCertificateError(
+            "The .p12 file cannot be opened: "
+            "the passphrase is wrong or the file is damaged."
+        ) from exc
+    if certificate is None or key is None:
+        raise PushCertificateError(
+            "The .p12 file must hold both the certificate and its key."
+        )
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise PushCertificateError("The private key must be an RSA or EC key.")
+    return certificate.public_bytes(serialization.Encoding.PEM).decode(), _key_pem(key)
+
+
+def key_matches(certificate_pem: str, private_key_pem: str) -> bool:
+    """Answer whether the key belongs to the certificate; False if unreadable."""
+    try:
+        return _same_public_key(
+            _load_certificate(certificate_pem), _load_key(private_key_pem)
+        )
+    except PushCertificateError:
+        return False
 
 
 def read_topic(certificate: x509.Certificate) -> str:
@@ -107,3 +160,11 @@ def _same_public_key(
     return certificate.public_key().public_bytes(
         der, spki
     ) == key.public_key().public_bytes(der, spki)
+
+
+def _key_pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()

@@ -2,13 +2,15 @@
 
 from typing import Any
 
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from trellis.apns.delivery import request_push
 from trellis.blueprints.models import Blueprint
 from trellis.blueprints.services import change_code, create_blueprint, update_blueprint
+from trellis.mdm.models import Device
 
 
 class BlueprintSerializer(serializers.ModelSerializer[Blueprint]):
@@ -51,6 +53,18 @@ class BlueprintViewSet(
 
     queryset = Blueprint.objects.prefetch_related("enrollment_codes").order_by("id")
     serializer_class = BlueprintSerializer
+
+    @action(detail=True, methods=["post"])
+    def push(self, request: Request, pk: str | None = None) -> Response:
+        """Wake every enrolled device of the Blueprint (in the background)."""
+        blueprint = self.get_object()
+        devices = list(
+            blueprint.devices.filter(status__in=Device.MANAGED).values_list(
+                "pk", flat=True
+            )
+        )
+        request_push(devices)
+        return Response({"devices": len(devices)}, status=status.HTTP_202_ACCEPTED)
 
     @action(detail=True, methods=["post"], url_path="change-code")
     def change_code(self, request: Request, pk: str | None = None) -> Response:

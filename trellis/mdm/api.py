@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from rest_framework import serializers, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from trellis.apns.delivery import push_refusal, request_push
 from trellis.mdm.models import Command, Device
 
 
@@ -14,6 +15,10 @@ class DeviceSerializer(serializers.ModelSerializer[Device]):
     blueprint_name = serializers.CharField(
         source="blueprint.name", read_only=True, default=None
     )
+    push_token_valid = serializers.SerializerMethodField()
+
+    def get_push_token_valid(self, device: Device) -> bool:
+        return bool(device.push_token) and device.push_token_invalid_at is None
 
     class Meta:
         model = Device
@@ -32,6 +37,10 @@ class DeviceSerializer(serializers.ModelSerializer[Device]):
             "blueprint_name",
             "status",
             "topic",
+            "push_token_valid",
+            "last_push_at",
+            "last_push_outcome",
+            "last_push_reason",
             "first_seen",
             "last_seen",
             "enrolled_at",
@@ -79,6 +88,16 @@ class DeviceViewSet(viewsets.ReadOnlyModelViewSet[Device]):
             if value:
                 devices = devices.filter(**{name: value})
         return devices
+
+    @action(detail=True, methods=["post"])
+    def push(self, request: Request, pk: str | None = None) -> Response:
+        """Wake the device now (in the background)."""
+        device = self.get_object()
+        refusal = push_refusal(device)
+        if refusal:
+            return Response({"detail": refusal}, status=status.HTTP_409_CONFLICT)
+        request_push([device.pk])
+        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
 
     @action(detail=True, methods=["get"])
     def commands(self, request: Request, pk: str | None = None) -> Response:

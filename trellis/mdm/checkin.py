@@ -132,6 +132,8 @@ def token_update(identity: RequestIdentity, message: CheckinMessage) -> Device:
 
     device.push_token = token
     device.push_magic = push_magic
+    # A fresh token is worth pushing to again, whatever APNs said of the old one.
+    device.push_token_invalid_at = None
     unlock_token = message.fields.get("UnlockToken")
     if isinstance(unlock_token, bytes):
         device.unlock_token = unlock_token

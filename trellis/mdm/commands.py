@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from trellis.apns.delivery import request_push
 from trellis.mdm.models import Command, Device
 from trellis.mdm.protocol import build_command
 
@@ -15,7 +16,7 @@ logger = logging.getLogger(__name__)
 def enqueue_command(
     device: Device, request_type: str, fields: dict[str, Any] | None = None
 ) -> Command:
-    """Queue a command for the device; it is sent at the device's next connect."""
+    """Queue a command for the device and ask for a push to fetch it."""
     command_uuid = uuid.uuid4()
     command = Command.objects.create(
         uuid=command_uuid,
@@ -29,6 +30,7 @@ def enqueue_command(
         command_uuid,
         request_type,
     )
+    request_push([device.pk])
     return command
 
 

@@ -29,7 +29,7 @@ def handle_connect(
 ) -> bytes:
     """Record the device's answer, if any, and answer its next command (or b"")."""
     device = bound_device(identity, message.udid)
-    if device.status != Device.Status.ENROLLED:
+    if device.status not in Device.MANAGED:
         raise Refused("the device is not enrolled")
     if message.user_id is not None:
         return b""  # user channels have no commands

@@ -53,11 +53,22 @@ def clip(field_name: str, value: str) -> str:
 
 
 def touch(device: Device) -> None:
-    """Record that the device was seen now, at most once a minute."""
+    """Record that the device was seen, and that it answered any push."""
+    # At most one write a minute, unless the device answers a push or comes
+    # back from being unresponsive.
     now = timezone.now()
+    changes: dict[str, object] = {}
     if device.last_seen is None or now - device.last_seen >= LAST_SEEN_PRECISION:
-        Device.objects.filter(pk=device.pk).update(last_seen=now)
-        device.last_seen = now
+        changes["last_seen"] = now
+    if device.push_unanswered_since is not None:
+        changes["push_unanswered_since"] = None
+        changes["last_seen"] = now
+    if device.status == Device.Status.UNRESPONSIVE:
+        changes["status"] = Device.Status.ENROLLED
+    if changes:
+        Device.objects.filter(pk=device.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(device, name, value)
 
 
 def apply_device_information(device: Device, responses: Mapping[str, Any]) -> list[str]:

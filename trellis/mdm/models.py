@@ -18,7 +18,19 @@ class Device(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         ENROLLED = "enrolled", "Enrolled"
+        UNRESPONSIVE = "unresponsive", "Unresponsive"
         UNENROLLED = "unenrolled", "Unenrolled"
+
+    class PushOutcome(models.TextChoices):
+        DELIVERED = "delivered", "Delivered to APNs"
+        TOKEN_INVALID = "token_invalid", "Token no longer valid"
+        CERTIFICATE_ERROR = "certificate_error", "Push certificate refused"
+        RETRIES_EXHAUSTED = "retries_exhausted", "APNs busy; retries used up"
+        REJECTED = "rejected", "Rejected by APNs"
+        NO_CERTIFICATE = "no_certificate", "No valid push certificate"
+
+    # Statuses of a device Trellis manages and pushes to.
+    MANAGED = (Status.ENROLLED, Status.UNRESPONSIVE)
 
     class Family(models.TextChoices):
         MAC = "mac", "Mac"
@@ -65,6 +77,16 @@ class Device(models.Model):
         on_delete=models.SET_NULL,
         related_name="devices",
     )
+    # Push state: a request waiting to be coalesced into one push, the last
+    # push and what APNs said, and since when pushes have gone unanswered.
+    push_requested_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    push_token_invalid_at = models.DateTimeField(null=True, blank=True)
+    last_push_at = models.DateTimeField(null=True, blank=True)
+    last_push_outcome = models.CharField(
+        max_length=24, choices=PushOutcome.choices, blank=True
+    )
+    last_push_reason = models.CharField(max_length=64, blank=True)
+    push_unanswered_since = models.DateTimeField(null=True, blank=True)
     first_seen = models.DateTimeField(auto_now_add=True)
     last_seen = models.DateTimeField(null=True, blank=True)
     enrolled_at = models.DateTimeField(null=True, blank=True)

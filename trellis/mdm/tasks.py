@@ -1,0 +1,18 @@
+"""Background work on devices."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from trellis.mdm.models import Device
+from trellis.tasks.registry import periodic_job
+
+
+@periodic_job("mdm.mark_unresponsive_devices", interval=lambda: 600.0)
+def mark_unresponsive_devices() -> int:
+    """Show as unresponsive the devices pushed long ago that never answered."""
+    cutoff = timezone.now() - timedelta(hours=settings.TRELLIS_UNRESPONSIVE_HOURS)
+    return Device.objects.filter(
+        status=Device.Status.ENROLLED, push_unanswered_since__lt=cutoff
+    ).update(status=Device.Status.UNRESPONSIVE)
