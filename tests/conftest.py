@@ -8,6 +8,7 @@ from django.conf import settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tests.support.apns_standin import ApnsStandIn
 from tests.support.certificates import PushPair, push_pair
 from tests.support.devices import DeviceFactory
 from tests.support.server import RunningServer, running_server
@@ -83,9 +84,19 @@ def devices(open_portal: PushPair, blueprint: Blueprint) -> DeviceFactory:
 
 
 @pytest.fixture(scope="session")
-def trellis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def apns_standin() -> Iterator[ApnsStandIn]:
+    """A local APNs for servers the tests start; tests trust their push certificates."""
+    with ApnsStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture(scope="session")
+def trellis_server(
+    tmp_path_factory: pytest.TempPathFactory, apns_standin: ApnsStandIn
+) -> Iterator[RunningServer]:
     """Trellis started with `make run`, with its own data folder and database."""
-    with running_server(tmp_path_factory.mktemp("server-data")) as server:
+    data_dir = tmp_path_factory.mktemp("server-data")
+    with running_server(data_dir, apns_standin.url, apns_standin.ca_file) as server:
         yield server
 
 

@@ -63,3 +63,23 @@ def test_device_pages_render(signed_in: Client, devices) -> None:
     assert page.status_code == 200
     assert device.persona.serial_number.encode() in page.content
     assert device.push_magic.encode() not in page.content
+
+
+def test_push_actions_from_the_admin(signed_in: Client, devices, monkeypatch) -> None:
+    from trellis.mdm import admin as device_admin
+
+    requested: list[list[int]] = []
+    monkeypatch.setattr(
+        device_admin, "request_push", lambda ids: requested.append(list(ids)) or 1
+    )
+    device = devices.enrolled()
+    row = Device.objects.get(udid=device.persona.udid)
+
+    response = signed_in.post(
+        "/admin/mdm/device/", {"action": "push_now", "_selected_action": [row.pk]}
+    )
+
+    assert response.status_code == 302
+    assert requested == [[row.pk]]
+    listing = signed_in.get("/admin/mdm/device/").content.decode()
+    assert "Token valid" in listing

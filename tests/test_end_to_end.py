@@ -9,6 +9,7 @@ import json
 import plistlib
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -23,8 +24,9 @@ pytestmark = [pytest.mark.thirdparty]
 
 
 @pytest.fixture(scope="module")
-def prepared(trellis_server: RunningServer) -> tuple[RunningServer, dict]:
+def prepared(trellis_server: RunningServer, apns_standin) -> tuple[RunningServer, dict]:
     pair = push_pair()
+    apns_standin.trust_client_issuer(pair.certificate)
     with trellis_server.api() as api:
         uploaded = api.put(
             "/apns/certificate/",
@@ -173,6 +175,32 @@ def test_twenty_simulated_devices_enroll_concurrently(prepared) -> None:
         assert row["name"].startswith("Simulated ")
         assert row["name"].endswith(f" {names[udid]['index']}")
         assert row["device_family"] == names[udid]["family"]
+
+
+def test_enrolled_devices_were_pushed_by_the_background_runner(
+    prepared, apns_standin
+) -> None:
+    server, blueprint = prepared
+    with server.api() as api:
+        rows = api.get("/devices/", params={"blueprint": blueprint["id"]}).json()[
+            "results"
+        ]
+    assert rows
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with server.api() as api:
+            rows = api.get("/devices/", params={"blueprint": blueprint["id"]}).json()[
+                "results"
+            ]
+        if all(row["last_push_outcome"] == "delivered" for row in rows):
+            break
+        time.sleep(0.5)
+    assert {row["last_push_outcome"] for row in rows} == {"delivered"}
+    pushes = [
+        r for r in apns_standin.recorded if r.headers.get("apns-push-type") == "mdm"
+    ]
+    assert len({r.token for r in pushes}) >= len(rows)
+    assert all(json.loads(r.body).keys() == {"mdm"} for r in pushes)
 
 
 def test_nothing_answered_with_a_server_error(prepared) -> None:

@@ -97,6 +97,7 @@ TRELLIS_PUSH_WARNING_DAYS = _env_int("TRELLIS_PUSH_WARNING_DAYS", 30)
 # Background work: a Celery broker (redis://… or amqp://…), or empty for the
 # embedded runner inside the web workers.
 TRELLIS_TASK_BROKER_URL = _env("TRELLIS_TASK_BROKER_URL")
+TRELLIS_TASK_QUEUE = _env("TRELLIS_TASK_QUEUE", "trellis")
 # Run background work at once, in the caller (tests).
 TRELLIS_TASKS_EAGER = _env_bool("TRELLIS_TASKS_EAGER", False)
 

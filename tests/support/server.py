@@ -88,9 +88,13 @@ def server_database() -> Iterator[str]:
 
 @contextmanager
 def running_server(
-    data_dir: Path, apns_url: str = "https://127.0.0.1:9", apns_ca_file: str = ""
+    data_dir: Path,
+    apns_url: str = "https://127.0.0.1:9",
+    apns_ca_file: str = "",
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[RunningServer]:
     """Run `make run` in the background until the block ends."""
+    data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with server_database() as database_url:
@@ -105,6 +109,7 @@ def running_server(
             "TRELLIS_APNS_URL": apns_url,
             "TRELLIS_APNS_CA_FILE": apns_ca_file,
             "DATABASE_URL": database_url,
+            **(extra_env or {}),
         }
         env.pop("DJANGO_SETTINGS_MODULE", None)
         log = data_dir / "server.log"

@@ -3,12 +3,14 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from trellis.apns.delivery import request_push
 from trellis.blueprints.models import Blueprint, EnrollmentCode
 from trellis.blueprints.services import (
     change_code,
     register_new_blueprint,
     update_blueprint,
 )
+from trellis.mdm.models import Device
 
 
 class EnrollmentCodeInline(admin.TabularInline):
@@ -26,7 +28,7 @@ class BlueprintAdmin(admin.ModelAdmin):
     list_display = ["name", "enrollment_enabled", "current_code_display", "updated_at"]
     fields = ["name", "enrollment_enabled"]
     inlines = [EnrollmentCodeInline]
-    actions = ["change_code_action"]
+    actions = ["change_code_action", "push_devices"]
 
     @admin.display(description="Enrollment code")
     def current_code_display(self, blueprint: Blueprint) -> str:
@@ -52,3 +54,11 @@ class BlueprintAdmin(admin.ModelAdmin):
         messages.success(
             request, f"New enrollment codes issued for {queryset.count()} Blueprint(s)."
         )
+
+    @admin.action(description="Push their devices")
+    def push_devices(self, request: HttpRequest, queryset: QuerySet[Blueprint]) -> None:
+        devices = Device.objects.filter(
+            blueprint__in=queryset, status__in=Device.MANAGED
+        )
+        marked = request_push(devices.values_list("pk", flat=True))
+        messages.success(request, f"Push requested for {marked} device(s).")

@@ -1,5 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from trellis.apns.delivery import push_refusal, request_push
 from trellis.mdm.models import Command, Device
 
 
@@ -31,8 +34,11 @@ class DeviceAdmin(admin.ModelAdmin):
         "blueprint",
         "status",
         "last_seen",
+        "last_push_outcome",
+        "push_token_valid",
     ]
-    list_filter = ["status", "device_family", "blueprint"]
+    list_filter = ["status", "device_family", "blueprint", "last_push_outcome"]
+    actions = ["push_now"]
     search_fields = ["udid", "serial_number", "name"]
     readonly_fields = [
         "udid",
@@ -53,9 +59,30 @@ class DeviceAdmin(admin.ModelAdmin):
         "last_seen",
         "enrolled_at",
         "unenrolled_at",
+        "push_token_invalid_at",
+        "last_push_at",
+        "last_push_outcome",
+        "last_push_reason",
+        "push_unanswered_since",
     ]
     exclude = ["push_token", "push_magic", "unlock_token"]
     inlines = [CommandInline]
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
+
+    @admin.display(boolean=True, description="Token valid")
+    def push_token_valid(self, device: Device) -> bool:
+        return bool(device.push_token) and device.push_token_invalid_at is None
+
+    @admin.action(description="Push now")
+    def push_now(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
+        refusals = [
+            f"{device}: {push_refusal(device)}"
+            for device in queryset
+            if push_refusal(device)
+        ]
+        marked = request_push(queryset.values_list("pk", flat=True))
+        messages.success(request, f"Push requested for {marked} device(s).")
+        for refusal in refusals:
+            messages.warning(request, refusal)

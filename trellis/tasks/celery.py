@@ -26,6 +26,7 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
     timezone="UTC",
+    task_default_queue=settings.TRELLIS_TASK_QUEUE,
     beat_schedule={
         job.name: {
             "task": "trellis.periodic",
