@@ -83,3 +83,24 @@ def test_push_actions_from_the_admin(signed_in: Client, devices, monkeypatch) ->
     assert requested == [[row.pk]]
     listing = signed_in.get("/admin/mdm/device/").content.decode()
     assert "Token valid" in listing
+
+
+def test_uploading_the_push_certificate_in_the_admin(signed_in: Client) -> None:
+    from tests.support.certificates import DEFAULT_TOPIC, push_pair
+    from trellis.apns.models import PushCertificate
+
+    pair = push_pair()
+    wrong = signed_in.post(
+        "/admin/apns/pushcertificate/add/",
+        {"certificate": pair.certificate_pem, "private_key": push_pair().key_pem},
+    )
+    assert wrong.status_code == 200
+    assert b"does not belong to this certificate" in wrong.content
+    assert not PushCertificate.objects.exists()
+
+    right = signed_in.post(
+        "/admin/apns/pushcertificate/add/",
+        {"certificate": pair.certificate_pem, "private_key": pair.key_pem},
+    )
+    assert right.status_code == 302
+    assert PushCertificate.objects.get().topic == DEFAULT_TOPIC

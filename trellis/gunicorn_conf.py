@@ -15,6 +15,9 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 # Connections from devices are short; keep-alive lets one TLS terminator
 # reuse its upstream connections.
 keepalive = 5
+# Trellis is not driven through gunicorn's control socket, and two instances
+# on one machine would share its default path.
+control_socket_disable = True
 
 
 def post_worker_init(worker: object) -> None:

@@ -32,6 +32,19 @@ def _env_bool(name: str, default: bool) -> bool:
     return raw in {"1", "true", "yes", "on"}
 
 
+def _private_folder(path: Path) -> Path:
+    """Create the data folder readable by the service user only.
+
+    The database in it holds the push certificate's key and API tokens; a
+    folder others cannot enter keeps every file in it private, whatever the
+    umask gave the file itself.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
 def _secret_key(data_dir: Path) -> str:
     """Read TRELLIS_SECRET_KEY, or a key generated once and kept in the data folder."""
     configured = _env("TRELLIS_SECRET_KEY")
@@ -40,7 +53,6 @@ def _secret_key(data_dir: Path) -> str:
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(50)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -51,7 +63,7 @@ def _secret_key(data_dir: Path) -> str:
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Where the SQLite database, the certificate authority and other keys live.
-TRELLIS_DATA_DIR = Path(_env("TRELLIS_DATA_DIR", "./var")).resolve()
+TRELLIS_DATA_DIR = _private_folder(Path(_env("TRELLIS_DATA_DIR", "./var")).resolve())
 
 # The public address written into enrollment profiles.
 TRELLIS_BASE_URL = _env("TRELLIS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -83,7 +95,7 @@ TRELLIS_WEB_THREADS = _env_int("TRELLIS_WEB_THREADS", 8)
 TRELLIS_APNS_URL = _env("TRELLIS_APNS_URL", "https://api.push.apple.com").rstrip("/")
 TRELLIS_APNS_CA_FILE = _env("TRELLIS_APNS_CA_FILE")
 TRELLIS_APNS_EXPIRATION_SECONDS = _env_int("TRELLIS_APNS_EXPIRATION_SECONDS", 7 * 86400)
-TRELLIS_APNS_CONCURRENCY = _env_int("TRELLIS_APNS_CONCURRENCY", 500)
+TRELLIS_APNS_CONCURRENCY = _env_int("TRELLIS_APNS_CONCURRENCY", 100)
 TRELLIS_APNS_RETRIES = _env_int("TRELLIS_APNS_RETRIES", 4)
 # Commands queued within this window share one push.
 TRELLIS_PUSH_COALESCE_SECONDS = float(_env("TRELLIS_PUSH_COALESCE_SECONDS", "1"))
@@ -248,7 +260,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "keyvalue": {
-            "format": "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
+            "()": "trellis.core.logs.KeyValueFormatter",
+            "format": "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
         },
     },
     "handlers": {

@@ -75,3 +75,15 @@ def test_pkcs12_files_are_read_with_their_passphrase() -> None:
     assert read_push_identity(certificate_pem, key_pem).topic == DEFAULT_TOPIC
     with pytest.raises(PushCertificateError, match="passphrase is wrong"):
         read_pkcs12(blob, "wrong")
+
+
+def test_a_certificate_not_yet_valid_is_refused() -> None:
+    pair = push_pair(valid_from=timedelta(days=300))
+    with pytest.raises(PushCertificateError, match="not valid before"):
+        read_push_identity(pair.certificate_pem, pair.key_pem)
+
+
+def test_an_absurd_topic_is_refused() -> None:
+    pair = push_pair(topic="com.apple.mgmt." + "x" * 300)
+    with pytest.raises(PushCertificateError, match="not a plausible MDM topic"):
+        read_push_identity(pair.certificate_pem, pair.key_pem)

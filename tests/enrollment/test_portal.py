@@ -141,3 +141,18 @@ def test_renewing_the_push_certificate_keeps_the_portal_open(
     fresh = push_pair()
     install_push_certificate(fresh.certificate_pem, fresh.key_pem)
     assert client.get("/enroll").status_code == 200
+
+
+@pytest.mark.parametrize("method", ["put", "delete", "options", "patch"])
+@pytest.mark.parametrize("address", ["/enroll", "/enroll/", "/enroll/x"])
+def test_the_closed_portal_is_404_for_every_method(
+    client: Client, method: str, address: str
+) -> None:
+    response = getattr(client, method)(address)
+    assert (response.status_code, response.content) == (404, NOT_FOUND)
+
+
+def test_other_methods_on_the_open_portal(client: Client, open_portal) -> None:
+    assert client.put("/enroll").status_code == 405
+    head = client.head("/enroll")
+    assert (head.status_code, head.content) == (200, b"")

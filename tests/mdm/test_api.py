@@ -47,3 +47,24 @@ def test_devices_filter_by_blueprint_and_status(api, devices) -> None:
         == 1
     )
     assert api.get("/api/v1/devices/?status=unenrolled").json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "blueprint=abc",
+        "blueprint=1.5",
+        "udid=a%00b",
+        "serial_number=a%00b",
+        "status=nope",
+    ],
+)
+def test_bad_filters_are_a_readable_400(api, query) -> None:
+    response = api.get(f"/api/v1/devices/?{query}")
+    assert response.status_code == 400
+    assert response.json()
+
+
+def test_an_unknown_device_is_404(api) -> None:
+    assert api.get("/api/v1/devices/abc/").status_code == 404
+    assert api.get("/api/v1/devices/999999/").status_code == 404

@@ -128,7 +128,7 @@ def test_unknown_message_type_is_400(devices) -> None:
 )
 def test_unreadable_bodies_are_400(devices, body: bytes) -> None:
     device = devices.enrolled()
-    signature = sign_detached(body, device.certificate, device.key) if body else None
+    signature = sign_detached(body, device.certificate, device.key)
     assert _put(device, body, signature).status_code == 400
 
 
@@ -252,3 +252,101 @@ def test_re_enrollment_empties_the_queue(devices) -> None:
     # The old identity no longer speaks for the device.
     assert first.connect("Idle").status_code == 403
     assert again.run_commands() == ["DeviceInformation"]
+
+
+def test_a_wrongly_typed_message_type_is_400_when_signed_and_403_when_not(
+    devices,
+) -> None:
+    device = devices.enrolled()
+    body = plistlib.dumps({"MessageType": [], "UDID": "X"})
+    signature = sign_detached(body, device.certificate, device.key)
+    assert _put(device, body, None).status_code == 403
+    assert _put(device, body, signature).status_code == 400
+
+
+def test_a_replayed_authenticate_does_not_wipe_the_device(devices) -> None:
+    device = devices.enrolled()
+    row = Device.objects.get(udid=device.persona.udid)
+    body = plistlib.dumps(device.authenticate_message())
+    signature = sign_detached(body, device.certificate, device.key)
+
+    assert _put(device, body, signature).status_code == 200
+
+    row.refresh_from_db()
+    assert row.status == Device.Status.ENROLLED
+    assert bytes(row.push_token) == device.push_token
+    assert row.commands.get().status == Command.Status.QUEUED
+    assert device.connect("Idle").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"UDID": "A" * 65},
+        {"UDID": "ABC\x00DEF"},
+        {"UDID": "ABC DEF"},
+        {"UDID": 12345},
+        {"Topic": ["x"]},
+    ],
+    ids=["long-udid", "nul-udid", "space-udid", "number-udid", "list-topic"],
+)
+def test_implausible_identifiers_are_400(devices, changes) -> None:
+    device = devices.new()
+    device.obtain_identity()
+    body = plistlib.dumps(
+        device.authenticate_message() | changes, fmt=plistlib.FMT_BINARY
+    )
+    response = _put(device, body, sign_detached(body, device.certificate, device.key))
+    assert response.status_code == 400
+    assert not Device.objects.exists()
+
+
+def test_nul_and_overlong_values_from_devices_are_stored_clean(devices) -> None:
+    device = devices.new()
+    device.obtain_identity()
+    message = device.authenticate_message() | {
+        "SerialNumber": "C02\x00XYZ",
+        "OSVersion": "1" * 500,
+    }
+    body = plistlib.dumps(message, fmt=plistlib.FMT_BINARY)
+    assert (
+        _put(
+            device, body, sign_detached(body, device.certificate, device.key)
+        ).status_code
+        == 200
+    )
+    row = Device.objects.get(udid=device.persona.udid)
+    assert row.serial_number == "C02XYZ"
+    assert row.os_version == "1" * 32
+
+
+@pytest.mark.parametrize("push_magic", ["M" * 1000, "bad\x00magic", 7])
+def test_implausible_push_magic_is_400(devices, push_magic) -> None:
+    device = devices.new()
+    device.obtain_identity()
+    device.checkin(device.authenticate_message())
+    message = device.token_update_message() | {"PushMagic": push_magic}
+    body = plistlib.dumps(message, fmt=plistlib.FMT_BINARY)
+    assert (
+        _put(
+            device, body, sign_detached(body, device.certificate, device.key)
+        ).status_code
+        == 400
+    )
+    assert Device.objects.get(udid=device.persona.udid).status == Device.Status.PENDING
+
+
+def test_user_channel_messages_must_come_from_the_device(devices) -> None:
+    victim, stranger = devices.enrolled(), devices.enrolled()
+    message = {
+        "MessageType": "TokenUpdate",
+        "UDID": victim.persona.udid,
+        "UserID": "U-1",
+        "Topic": victim.profile.topic,
+        "Token": b"t",
+        "PushMagic": "m",
+    }
+    body = plistlib.dumps(message)
+    forged = _put(victim, body, sign_detached(body, stranger.certificate, stranger.key))
+    genuine = _put(victim, body, sign_detached(body, victim.certificate, victim.key))
+    assert (forged.status_code, genuine.status_code) == (403, 200)

@@ -130,3 +130,34 @@ def test_malformed_connect_messages_are_400(devices, message) -> None:
         "/mdm/connect", content=body, headers={"Mdm-Signature": signature}
     )
     assert response.status_code == 400
+
+
+def test_a_wrongly_typed_status_is_400(devices) -> None:
+    device = devices.enrolled()
+    body = plistlib.dumps({"UDID": device.persona.udid, "Status": ["Idle"]})
+    signature = base64.b64encode(
+        sign_detached(body, device.certificate, device.key)
+    ).decode()
+    response = device.client.put(
+        "/mdm/connect", content=body, headers={"Mdm-Signature": signature}
+    )
+    assert response.status_code == 400
+
+
+def test_device_information_with_nul_bytes_is_stored_clean(devices) -> None:
+    device = devices.enrolled()
+    command = plistlib.loads(device.connect("Idle").content)
+    answer = {
+        "UDID": device.persona.udid,
+        "Status": "Acknowledged",
+        "CommandUUID": command["CommandUUID"],
+        "QueryResponses": {"DeviceName": "Ann\x00's Mac", "SerialNumber": "S" * 200},
+    }
+    body = plistlib.dumps(answer, fmt=plistlib.FMT_BINARY)
+    signature = base64.b64encode(sign_detached(body, device.certificate, device.key))
+    headers = {"Mdm-Signature": signature.decode()}
+    response = device.client.put("/mdm/connect", content=body, headers=headers)
+    assert response.status_code == 200
+    row = Device.objects.get(udid=device.persona.udid)
+    assert row.name == "Ann's Mac"
+    assert row.serial_number == "S" * 64

@@ -1,6 +1,6 @@
 import pytest
 
-from trellis.mdm.protocol import device_family
+from trellis.mdm.protocol import MessageError, device_family, read_checkin
 
 
 @pytest.mark.parametrize(
@@ -18,3 +18,9 @@ from trellis.mdm.protocol import device_family
 )
 def test_device_family(product: str, model: str, model_name: str, family: str) -> None:
     assert device_family(product, model, model_name) == family
+
+
+def test_an_xml_declaration_with_an_unknown_encoding_is_a_message_error() -> None:
+    body = b'<?xml version="1.0" encoding="TTF-8"?><plist><dict/></plist>'
+    with pytest.raises(MessageError):
+        read_checkin(body)

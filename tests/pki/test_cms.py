@@ -122,3 +122,33 @@ def test_openssl_streamed_ber_signature_is_read(tmp_path: Path) -> None:
 def test_garbage_is_a_cms_error_not_a_crash(garbage: bytes) -> None:
     with pytest.raises(cms.CMSError):
         cms.verify_signed_data(garbage)
+
+
+def _signature_with_patched_certificate(old: bytes, new: bytes) -> bytes:
+    """A valid detached signature whose embedded certificate has `old` replaced."""
+    key = rsa_key()
+    certificate = foreign_authority().issue(key)
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    signature = cms.sign_detached(b"body", certificate, key)
+    start = signature.index(der)
+    patched = der.replace(old, new, 1)
+    assert patched != der
+    return signature[:start] + patched + signature[start + len(der) :]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # rsaEncryption in the subject public key becomes an unknown algorithm.
+        (
+            bytes.fromhex("06092a864886f70d010101"),
+            bytes.fromhex("06092a864886f70d0101ff"),
+        ),
+        # X.509 version 3 becomes the impossible version 49.
+        (bytes.fromhex("a003020102"), bytes.fromhex("a003020130")),
+    ],
+    ids=["unknown-key-algorithm", "impossible-version"],
+)
+def test_a_broken_embedded_certificate_is_a_cms_error(old: bytes, new: bytes) -> None:
+    with pytest.raises(cms.CMSError):
+        cms.verify_signed_data(_signature_with_patched_certificate(old, new), b"body")

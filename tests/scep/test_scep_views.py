@@ -5,6 +5,7 @@ import pytest
 from asn1crypto import core
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.test import Client
 from django.utils import timezone
@@ -14,7 +15,7 @@ from tests.support.certificates import foreign_authority, rsa_key
 from trellis.blueprints.services import change_code
 from trellis.enrollment.models import EnrollmentSession
 from trellis.pki.authority import get_authority
-from trellis.pki.cms import sign_with_attributes
+from trellis.pki.cms import sign_with_attributes, verify_signed_data
 from trellis.pki.envelope import encrypt_enveloped
 from trellis.pki.models import IssuedCertificate
 from trellis.scep.client import (
@@ -26,7 +27,9 @@ from trellis.scep.client import (
     self_signed,
 )
 from trellis.scep.protocol import (
+    OID_FAIL_INFO,
     OID_MESSAGE_TYPE,
+    OID_PKI_STATUS,
     OID_SENDER_NONCE,
     OID_TRANSACTION_ID,
     FailInfo,
@@ -243,3 +246,47 @@ def test_an_indefinite_length_ber_request_is_read(
     reply = read_cert_rep(response.content, pending, ca)
     assert reply.status == PKIStatus.SUCCESS
     assert reply.certificate is not None
+
+
+def _post(client: Client, message: bytes):
+    return client.post(
+        "/scep?operation=PKIOperation",
+        message,
+        content_type="application/x-pki-message",
+    )
+
+
+def _pkcs_req(challenge: str, signer_key, transaction_id: core.Asn1Value) -> bytes:
+    ca = get_authority().certificate
+    key = rsa_key()
+    csr = build_csr(key, SUBJECT, challenge)
+    envelope = encrypt_enveloped(csr.public_bytes(serialization.Encoding.DER), ca)
+    signer = self_signed(signer_key, SUBJECT)
+    attributes = [
+        scep_attribute(OID_MESSAGE_TYPE, core.PrintableString("19")),
+        scep_attribute(OID_TRANSACTION_ID, transaction_id),
+        scep_attribute(OID_SENDER_NONCE, core.OctetString(b"n" * 16)),
+    ]
+    return sign_with_attributes(envelope, signer, signer_key, "sha256", attributes)
+
+
+def test_an_ec_signed_request_is_refused_before_its_challenge_is_spent(
+    client: Client, challenge: str
+) -> None:
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    response = _post(client, _pkcs_req(challenge, ec_key, core.PrintableString("EC")))
+
+    assert response.status_code == 200
+    signed = verify_signed_data(response.content)
+    assert signed.signed_attributes[OID_PKI_STATUS] == PKIStatus.FAILURE
+    assert signed.signed_attributes[OID_FAIL_INFO] == FailInfo.BAD_ALG
+    assert not IssuedCertificate.objects.exists()
+    assert _request(client, challenge).status == PKIStatus.SUCCESS
+
+
+def test_a_transaction_id_that_is_not_printable_is_400_and_spends_nothing(
+    client: Client, challenge: str
+) -> None:
+    message = _pkcs_req(challenge, rsa_key(), core.UTF8String("\u2603"))
+    assert _post(client, message).status_code == 400
+    assert _request(client, challenge).status == PKIStatus.SUCCESS

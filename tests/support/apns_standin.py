@@ -759,3 +759,46 @@ class ApnsStandIn:
             if self._script_all:
                 return self._script_all.popleft()
         return OK
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the stand-in in the foreground until SIGTERM; write its counters on exit.
+
+    It prints one JSON line with its address and CA file. Benchmarks run it in
+    a process of its own so that it does not share the client's interpreter.
+    """
+    import argparse
+    import signal
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m tests.support.apns_standin")
+    parser.add_argument(
+        "--trust", action="append", default=[], help="client certificate PEM"
+    )
+    parser.add_argument(
+        "--stats", type=Path, help="write counters here as JSON on exit"
+    )
+    parser.add_argument("--max-concurrent-streams", type=int, default=1000)
+    args = parser.parse_args(argv)
+
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    issuers = [Path(path).read_text() for path in args.trust]
+    with ApnsStandIn(
+        issuers, max_concurrent_streams=args.max_concurrent_streams
+    ) as standin:
+        print(json.dumps({"url": standin.url, "ca_file": standin.ca_file}), flush=True)
+        stopping.wait()
+        stats = {
+            "connections_opened": standin.connections_opened,
+            "max_concurrent_streams_seen": standin.max_concurrent_streams_seen,
+            "requests": len(standin.recorded),
+        }
+    if args.stats:
+        args.stats.write_text(json.dumps(stats))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

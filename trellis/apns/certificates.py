@@ -5,7 +5,7 @@ certificate subject's UID, which for MDM always starts ``com.apple.mgmt.``.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 MDM_TOPIC_PREFIX = "com.apple.mgmt."
+MAX_TOPIC_LENGTH = 255
+CLOCK_SKEW = timedelta(minutes=10)
 
 
 class PushCertificateError(ValueError):
@@ -43,9 +45,15 @@ def read_push_identity(
         )
 
     topic = read_topic(certificate)
+    now = now or datetime.now(UTC)
     expires = certificate.not_valid_after_utc
-    if expires <= (now or datetime.now(UTC)):
+    if expires <= now:
         raise PushCertificateError(f"This certificate expired on {expires:%Y-%m-%d}.")
+    starts = certificate.not_valid_before_utc
+    if starts > now + CLOCK_SKEW:
+        raise PushCertificateError(
+            f"This certificate is not valid before {starts:%Y-%m-%d}."
+        )
 
     return PushIdentity(
         topic=topic,
@@ -119,6 +127,10 @@ def read_topic(certificate: x509.Certificate) -> str:
             "This is not an MDM push certificate: its subject has no UID (topic)."
         )
     topic = str(uids[0].value)
+    if len(topic) > MAX_TOPIC_LENGTH or "\x00" in topic:
+        raise PushCertificateError(
+            "This certificate's topic is not a plausible MDM topic."
+        )
     if not topic.startswith(MDM_TOPIC_PREFIX):
         raise PushCertificateError(
             f"This is not an MDM push certificate: its topic {topic!r} "

@@ -47,7 +47,7 @@ class HTTP2Provider:
         self,
         base_url: str,
         ca_file: str = "",
-        concurrency: int = 500,
+        concurrency: int = 100,
         expiration_seconds: int = 7 * 86400,
         timeout: float = 30.0,
     ) -> None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from trellis.apns.certificates import (
     PushCertificateError,
+    PushIdentity,
     create_signing_request,
     key_matches,
     read_push_identity,
@@ -58,14 +59,12 @@ def create_push_certificate_request(
     return request
 
 
-@transaction.atomic
-def install_push_certificate(
+def check_push_certificate(
     certificate_pem: str,
-    private_key_pem: str | None = None,
-    actor: str = "system",
+    private_key_pem: str | None,
     confirm_topic_change: bool = False,
-) -> PushCertificate:
-    """Check a push certificate and make it the one in use, at once, everywhere.
+) -> tuple[PushIdentity, PushCertificateRequest | None]:
+    """Check everything an upload must satisfy, writing nothing.
 
     Without a key, the key Trellis generated for a CSR is used. A certificate
     for another topic than the current one is refused while devices use the
@@ -76,7 +75,6 @@ def install_push_certificate(
         request = _request_for(certificate_pem)
         private_key_pem = request.private_key_pem
     identity = read_push_identity(certificate_pem, private_key_pem)
-
     current = current_push_certificate()
     if (
         current is not None
@@ -86,6 +84,21 @@ def install_push_certificate(
         devices = devices_on_topic(current.topic)
         if devices:
             raise TopicChangeRefused(current.topic, identity.topic, devices)
+    return identity, request
+
+
+@transaction.atomic
+def install_push_certificate(
+    certificate_pem: str,
+    private_key_pem: str | None = None,
+    actor: str = "system",
+    confirm_topic_change: bool = False,
+) -> PushCertificate:
+    """Check a push certificate and make it the one in use, at once, everywhere."""
+    identity, request = check_push_certificate(
+        certificate_pem, private_key_pem, confirm_topic_change
+    )
+    current = current_push_certificate()
 
     installed = PushCertificate.objects.create(
         topic=identity.topic,

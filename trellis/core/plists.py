@@ -12,6 +12,7 @@ _PLIST_ERRORS = (
     ValueError,
     TypeError,
     KeyError,
+    LookupError,
     IndexError,
     OverflowError,
     RecursionError,

@@ -3,11 +3,10 @@
 import logging
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
 from trellis.blueprints.services import find_enrollable_code
 from trellis.enrollment.services import portal_is_open, start_enrollment
@@ -34,13 +33,17 @@ def not_found() -> HttpResponse:
 # so the portal form is exempt from CSRF tokens.
 @csrf_exempt
 @never_cache
-@require_http_methods(["GET", "HEAD", "POST"])
 def portal(request: HttpRequest) -> HttpResponse:
     """Show the code form, or answer a valid code with its enrollment profile."""
+    # The closed portal does not exist, whatever the method.
     if not portal_is_open():
         return not_found()
-    if request.method != "POST":
+    if request.method == "HEAD":
+        return HttpResponse(content_type="text/html; charset=utf-8")
+    if request.method == "GET":
         return _page(request)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
 
     entered = request.POST.get("code", "")[:MAX_CODE_INPUT]
     code = find_enrollable_code(entered)
@@ -64,6 +67,7 @@ def portal(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@csrf_exempt
 def portal_missing(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Any other address under the portal."""
     return not_found()

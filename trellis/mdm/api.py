@@ -75,6 +75,18 @@ class CommandSerializer(serializers.ModelSerializer[Command]):
         return _json_safe(command.result_dict())
 
 
+class DeviceFilter(serializers.Serializer[None]):
+    """The filters of the device list, checked before they reach the database."""
+
+    status = serializers.ChoiceField(choices=Device.Status.choices, required=False)
+    blueprint = serializers.IntegerField(min_value=1, required=False)
+    device_family = serializers.ChoiceField(
+        choices=Device.Family.choices, required=False
+    )
+    udid = serializers.CharField(max_length=64, required=False)
+    serial_number = serializers.CharField(max_length=64, required=False)
+
+
 class DeviceViewSet(viewsets.ReadOnlyModelViewSet[Device]):
     """List and read devices; list a device's commands."""
 
@@ -83,11 +95,11 @@ class DeviceViewSet(viewsets.ReadOnlyModelViewSet[Device]):
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         devices = super().get_queryset()
-        for name in ("status", "blueprint", "device_family", "udid", "serial_number"):
-            value = self.request.query_params.get(name)
-            if value:
-                devices = devices.filter(**{name: value})
-        return devices
+        if self.action != "list":
+            return devices
+        filters = DeviceFilter(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return devices.filter(**{k: v for k, v in filters.validated_data.items() if v})
 
     @action(detail=True, methods=["post"])
     def push(self, request: Request, pk: str | None = None) -> Response:

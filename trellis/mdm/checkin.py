@@ -24,6 +24,7 @@ from trellis.mdm.protocol import (
     CheckinMessage,
     device_family,
     device_information_fields,
+    text_value,
 )
 from trellis.pki.models import IssuedCertificate
 
@@ -47,7 +48,8 @@ def handle_checkin(identity: RequestIdentity, message: CheckinMessage) -> bytes:
         raise Gone("user channels are not managed")
     if message.is_user_channel:
         # Nothing is managed on user channels; accepting their messages keeps
-        # the device channel undisturbed.
+        # the device channel undisturbed. They must still come from the device.
+        bound_device(identity, message.udid)
         logger.info(
             "user channel message ignored udid=%s type=%s",
             message.udid,
@@ -91,7 +93,12 @@ def authenticate(identity: RequestIdentity, message: CheckinMessage) -> Device:
         bound = Device.objects.filter(identity_certificate=issued).first()
         if bound is None or bound.udid != message.udid:
             raise Refused("the certificate is bound to another device")
-    elif not session_may_enroll(session):
+        # A device re-enrolls with a new profile, hence a new certificate. The
+        # same certificate again is a retry or a replay: it must not wipe the
+        # device's tokens and queue.
+        logger.info("Authenticate repeated udid=%s", bound.udid)
+        return bound
+    if not session_may_enroll(session):
         raise Refused(
             "the enrollment code changed, the Blueprint closed or the profile expired"
         )
@@ -124,9 +131,11 @@ def token_update(identity: RequestIdentity, message: CheckinMessage) -> Device:
     if device.status == Device.Status.UNENROLLED:
         raise Refused("the device checked out")
     token = message.fields.get("Token")
-    push_magic = message.fields.get("PushMagic")
-    if not isinstance(token, bytes) or not token or not isinstance(push_magic, str):
-        raise BadMessage("TokenUpdate needs Token (data) and PushMagic (string)")
+    push_magic = text_value(message.fields.get("PushMagic"), 255)
+    if not isinstance(token, bytes) or not 0 < len(token) <= 512 or not push_magic:
+        raise BadMessage(
+            "TokenUpdate needs Token (data) and PushMagic (a short string)"
+        )
     if device.topic and message.topic != device.topic:
         raise Refused("TokenUpdate for another topic")
 

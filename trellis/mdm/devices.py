@@ -46,10 +46,10 @@ def bound_device(
 
 
 def clip(field_name: str, value: str) -> str:
-    """Cut a value a device reported to the length its Device field holds."""
+    """Fit a value a device reported into its Device field: no NUL, not too long."""
     field = Device._meta.get_field(field_name)
     limit = getattr(field, "max_length", None) or 255
-    return value[:limit]
+    return value.replace("\x00", "")[:limit]
 
 
 def touch(device: Device) -> None:

@@ -31,6 +31,9 @@ CONNECT_STATUSES = frozenset(
     {"Idle", "Acknowledged", "Error", "CommandFormatError", "NotNow"}
 )
 
+# UDIDs are hexadecimal with dashes (iOS: 8-16, Mac: a UUID); allow a margin.
+UDID_PATTERN = re.compile(r"[A-Za-z0-9-]{1,64}")
+
 # What the first inventory asks; each name is a DeviceInformation query.
 DEVICE_INFORMATION_QUERIES = (
     "DeviceName",
@@ -77,35 +80,37 @@ class ConnectMessage:
 def read_checkin(body: bytes) -> CheckinMessage:
     """Read a check-in body; raise MessageError when it is not one."""
     message = _read_plist(body)
-    message_type = message.get("MessageType")
+    message_type = _text(message, "MessageType")
     if message_type not in CHECKIN_MESSAGE_TYPES:
-        raise MessageError(f"unknown MessageType {str(message_type)[:40]!r}")
-    udid = message.get("UDID")
-    if not isinstance(udid, str) or not udid:
-        raise MessageError("a device channel message needs a UDID")
-    topic = message.get("Topic", "")
-    user_id = message.get("UserID")
-    if not isinstance(topic, str) or not (user_id is None or isinstance(user_id, str)):
-        raise MessageError("Topic and UserID must be strings")
-    return CheckinMessage(message_type, udid, topic, user_id, message)
+        raise MessageError(f"unknown MessageType {message_type[:40]!r}")
+    return CheckinMessage(
+        message_type,
+        _udid(message),
+        _text(message, "Topic"),
+        _optional_text(message, "UserID"),
+        message,
+    )
 
 
 def read_connect(body: bytes) -> ConnectMessage:
     """Read a connect body; raise MessageError when it is not one."""
     message = _read_plist(body)
-    status = message.get("Status")
+    status = _text(message, "Status")
     if status not in CONNECT_STATUSES:
-        raise MessageError(f"unknown Status {str(status)[:40]!r}")
-    udid = message.get("UDID")
-    if not isinstance(udid, str) or not udid:
-        raise MessageError("a connect message needs a UDID")
-    command_uuid = message.get("CommandUUID")
-    if status != "Idle" and not isinstance(command_uuid, str):
+        raise MessageError(f"unknown Status {status[:40]!r}")
+    command_uuid = _optional_text(message, "CommandUUID")
+    if status != "Idle" and command_uuid is None:
         raise MessageError("an answer to a command needs its CommandUUID")
-    user_id = message.get("UserID")
-    if not (user_id is None or isinstance(user_id, str)):
-        raise MessageError("UserID must be a string")
-    return ConnectMessage(status, udid, command_uuid, user_id, message)
+    return ConnectMessage(
+        status, _udid(message), command_uuid, _optional_text(message, "UserID"), message
+    )
+
+
+def text_value(value: object, limit: int) -> str | None:
+    """A string a device sent, if it is one that can be stored: short, no NUL."""
+    if not isinstance(value, str) or len(value) > limit or "\x00" in value:
+        return None
+    return value
 
 
 def build_command(request_type: str, command_uuid: uuid.UUID, **fields: Any) -> bytes:
@@ -152,6 +157,27 @@ def device_family(product_name: str = "", model: str = "", model_name: str = "")
             if compact.startswith(prefix):
                 return family
     return ""
+
+
+def _text(message: Mapping[str, Any], key: str, limit: int = 255) -> str:
+    value = message.get(key, "")
+    checked = text_value(value, limit)
+    if checked is None:
+        raise MessageError(f"{key} must be a string of at most {limit} characters")
+    return checked
+
+
+def _optional_text(message: Mapping[str, Any], key: str) -> str | None:
+    return _text(message, key) if key in message else None
+
+
+def _udid(message: Mapping[str, Any]) -> str:
+    udid = message.get("UDID")
+    if not isinstance(udid, str) or not UDID_PATTERN.fullmatch(udid):
+        raise MessageError(
+            "a device channel message needs a UDID of letters, digits and dashes"
+        )
+    return udid
 
 
 def _read_plist(body: bytes) -> dict[str, Any]:

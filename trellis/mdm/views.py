@@ -44,7 +44,12 @@ def connect(request: HttpRequest) -> HttpResponse:
 def _signed_message(
     request: HttpRequest, limit: int, read: Callable[[bytes], Message]
 ) -> tuple[bytes, Message, RequestIdentity]:
-    """Read the body as a message and answer who signed it."""
+    """Check who signed the body, then read it as a message.
+
+    The signature is checked first: it costs a hash of the body, while
+    reading a large property list costs far more, and only devices Trellis
+    enrolled get that far.
+    """
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError as exc:
@@ -52,11 +57,11 @@ def _signed_message(
     if length > limit:
         raise TooLarge(f"body of {length} bytes is over the {limit}-byte limit")
     body = request.body
+    identity = verify_request_identity(request.headers.get("Mdm-Signature"), body)
     try:
         message = read(body)
     except MessageError as exc:
         raise BadMessage(str(exc)) from exc
-    identity = verify_request_identity(request.headers.get("Mdm-Signature"), body)
     return body, message, identity
 
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
@@ -114,7 +114,7 @@ def certificates_only(der: bytes) -> list[x509.Certificate]:
 def sign_with_attributes(
     content: bytes | None,
     certificate: x509.Certificate,
-    key: rsa.RSAPrivateKey,
+    key: PrivateKey,
     digest_algorithm: str,
     attributes: list[cms.CMSAttribute],
 ) -> bytes:
@@ -138,9 +138,13 @@ def sign_with_attributes(
             *attributes,
         ]
     )
-    signature = key.sign(
-        b"\x31" + signed_attrs.dump()[1:], asym_padding.PKCS1v15(), digest
-    )
+    to_sign = b"\x31" + signed_attrs.dump()[1:]
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        signature = key.sign(to_sign, ec.ECDSA(digest))
+        signature_algorithm = f"{digest_algorithm}_ecdsa"
+    else:
+        signature = key.sign(to_sign, asym_padding.PKCS1v15(), digest)
+        signature_algorithm = "rsassa_pkcs1v15"
     asn1_cert = asn1_certificate(certificate)
     signer_info = cms.SignerInfo(
         {
@@ -148,7 +152,7 @@ def sign_with_attributes(
             "sid": {"issuer_and_serial_number": issuer_and_serial(asn1_cert)},
             "digest_algorithm": {"algorithm": digest_algorithm},
             "signed_attrs": signed_attrs,
-            "signature_algorithm": {"algorithm": "rsassa_pkcs1v15"},
+            "signature_algorithm": {"algorithm": signature_algorithm},
             "signature": signature,
         }
     )
@@ -293,9 +297,11 @@ def _find_signer(sid: cms.SignerIdentifier, signed: cms.SignedData) -> x509.Cert
 
 def _load_certificate(certificate: asn1_x509.Certificate) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(certificate.dump())
-    except ValueError as exc:
+        loaded = x509.load_der_x509_certificate(certificate.dump())
+        loaded.public_key()  # an unknown key type is refused here, not later
+    except (ValueError, x509.InvalidVersion, UnsupportedAlgorithm) as exc:
         raise CMSError("unreadable certificate in SignedData") from exc
+    return loaded
 
 
 def _attributes(signed_attrs: cms.CMSAttributes) -> dict[str, object]:
@@ -331,5 +337,5 @@ def _check_signature(
             public_key.verify(signature, data, ec.ECDSA(digest))
         else:
             raise SignatureError("unsupported signer key type")
-    except InvalidSignature as exc:
+    except (InvalidSignature, ValueError, UnsupportedAlgorithm) as exc:
         raise SignatureError("the signature does not verify") from exc

@@ -6,12 +6,14 @@ holding the request (a PKCS#10 CSR for PKCSReq).
 """
 
 import os
+import re
 from dataclasses import dataclass
 from enum import IntEnum
 
 from asn1crypto import cms as asn1_cms
 from asn1crypto import core
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
@@ -31,6 +33,9 @@ OID_FAIL_INFO = f"{_SCEP}.4"
 OID_SENDER_NONCE = f"{_SCEP}.5"
 OID_RECIPIENT_NONCE = f"{_SCEP}.6"
 OID_TRANSACTION_ID = f"{_SCEP}.7"
+
+# PrintableString's characters; clients send hex or base64 identifiers.
+TRANSACTION_ID = re.compile(r"[A-Za-z0-9 '()+,\-./:=?]{1,128}")
 
 CAPABILITIES = ("POSTPKIOperation", "SHA-256", "AES", "SCEPStandard")
 
@@ -87,8 +92,12 @@ def read_pki_message(der: bytes) -> PKIMessage:
         sender_nonce = attributes.get(OID_SENDER_NONCE, b"")
     except (KeyError, ValueError) as exc:
         raise ScepError("missing or unreadable SCEP attributes") from exc
-    if not isinstance(transaction_id, str) or not isinstance(sender_nonce, bytes):
-        raise ScepError("SCEP attributes of the wrong type")
+    if not isinstance(transaction_id, str) or not TRANSACTION_ID.fullmatch(
+        transaction_id
+    ):
+        raise ScepError("the transactionID must be a short PrintableString")
+    if not isinstance(sender_nonce, bytes) or len(sender_nonce) > 64:
+        raise ScepError("the senderNonce must be a short OCTET STRING")
     return PKIMessage(
         message_type=message_type,
         transaction_id=transaction_id,
@@ -109,9 +118,11 @@ def read_certificate_request(
         raise ScepError(str(exc)) from exc
     try:
         csr = x509.load_der_x509_csr(plain)
-    except ValueError as exc:
-        raise ScepError("the request is not a PKCS#10 CSR") from exc
-    if not csr.is_signature_valid:
+        csr.public_key()
+        valid = csr.is_signature_valid
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise ScepError("the request is not a readable PKCS#10 CSR") from exc
+    if not valid:
         raise ScepError("the CSR's signature does not verify")
     return csr, cipher
 

@@ -48,7 +48,7 @@ def answer_pki_operation(der: bytes) -> bytes:
         raise BadMessage(f"unreadable pkiMessage: {exc}") from exc
 
     try:
-        issued, cipher = _issue_for_request(request, authority)
+        return _issue(request, authority)
     except _Refused as refusal:
         security_logger.warning(
             "scep request refused transaction_id=%s reason=%s",
@@ -58,16 +58,16 @@ def answer_pki_operation(der: bytes) -> bytes:
         return build_failure(
             request, refusal.fail_info, authority.certificate, authority.key
         )
-    return build_success(request, issued, cipher, authority.certificate, authority.key)
 
 
-def _issue_for_request(
-    request: PKIMessage, authority: CertificateAuthority
-) -> tuple[x509.Certificate, str]:
+def _issue(request: PKIMessage, authority: CertificateAuthority) -> bytes:
     if request.message_type != MessageType.PKCS_REQ:
         raise _Refused(
             FailInfo.BAD_REQUEST, f"unsupported message type {request.message_type}"
         )
+    if not isinstance(request.signer.public_key(), rsa.RSAPublicKey):
+        # The answer is encrypted to the signer's key, which only RSA can take.
+        raise _Refused(FailInfo.BAD_ALG, "the request is not signed with an RSA key")
     try:
         csr, cipher = read_certificate_request(
             request, authority.certificate, authority.key
@@ -78,13 +78,19 @@ def _issue_for_request(
     challenge = challenge_password(csr)
     if not challenge:
         raise _Refused(FailInfo.BAD_REQUEST, "no challenge password")
-    return _issue_with_challenge(csr, challenge, authority), cipher
+    return _issue_with_challenge(request, csr, challenge, cipher, authority)
 
 
 @transaction.atomic
 def _issue_with_challenge(
-    csr: x509.CertificateSigningRequest, challenge: str, authority: CertificateAuthority
-) -> x509.Certificate:
+    request: PKIMessage,
+    csr: x509.CertificateSigningRequest,
+    challenge: str,
+    cipher: str,
+    authority: CertificateAuthority,
+) -> bytes:
+    # The answer is built inside the transaction: if it cannot be built,
+    # the certificate is not recorded and the challenge is not spent.
     session = live_session_for_challenge(challenge)
     if session is None:
         raise _Refused(
@@ -109,12 +115,15 @@ def _issue_with_challenge(
     if not consume_challenge(session, issued):
         # Another request spent the challenge first; raising undoes this issuance.
         raise _Refused(FailInfo.BAD_REQUEST, "challenge already used")
+    answer = build_success(
+        request, certificate, cipher, authority.certificate, authority.key
+    )
     logger.info(
         "device certificate issued enrollment_session=%s serial=%s",
         session.id,
         issued.serial_number,
     )
-    return certificate
+    return answer
 
 
 def _check_public_key(csr: x509.CertificateSigningRequest) -> None:

@@ -67,9 +67,9 @@ class Command(BaseCommand):
                     f"{self._label(outcome)}  enrolled, "
                     f"answered {', '.join(outcome.commands) or 'nothing'}"
                 )
-        self.stdout.write(
-            f"{len(outcomes) - len(failed)} of {len(outcomes)} devices enrolled."
-        )
+        summary = f"{len(outcomes) - len(failed)} of {len(outcomes)} devices enrolled."
+        # With --json, standard output holds only JSON lines.
+        (self.stderr if options["json"] else self.stdout).write(summary)
         if failed:
             raise CommandError(f"{len(failed)} device(s) failed to enroll")
 
@@ -80,6 +80,10 @@ class Command(BaseCommand):
     def _sources(
         self, options: dict[str, Any]
     ) -> tuple[Iterator[Callable[[httpx.Client], bytes]], int]:
+        if options["count"] is not None and options["count"] < 1:
+            raise CommandError("--count must be at least 1.")
+        if options["concurrency"] < 1:
+            raise CommandError("--concurrency must be at least 1.")
         profiles: list[Path] = options["profile"]
         if profiles and options["portal"]:
             raise CommandError(
@@ -92,7 +96,10 @@ class Command(BaseCommand):
                     f"{count} devices need {count} profiles: "
                     "each profile's challenge works once."
                 )
-            blobs = [path.read_bytes() for path in profiles[:count]]
+            try:
+                blobs = [path.read_bytes() for path in profiles[:count]]
+            except OSError as exc:
+                raise CommandError(f"Cannot read the profile: {exc}") from exc
             return iter([lambda _client, blob=blob: blob for blob in blobs]), count
         if options["portal"] and options["code"]:
             portal, code = options["portal"], options["code"]
