@@ -40,8 +40,8 @@ test-postgres: $(VENV)/.dev
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check trellis tests
-	$(BIN)/ruff format --check trellis tests
+	$(BIN)/ruff check trellis tests benchmarks
+	$(BIN)/ruff format --check trellis tests benchmarks
 	$(BIN)/mypy trellis
 
 system-deps:
