@@ -100,6 +100,31 @@ def trellis_server(
         yield server
 
 
+@pytest.fixture(scope="module")
+def ready_server(
+    trellis_server: RunningServer,
+    apns_standin: ApnsStandIn,
+    request: pytest.FixtureRequest,
+) -> tuple[RunningServer, dict[str, object]]:
+    """The `make run` server with a push certificate, an open portal, a Blueprint."""
+    pair = push_pair()
+    apns_standin.trust_client_issuer(pair.certificate)
+    with trellis_server.api() as api:
+        uploaded = api.put(
+            "/apns/certificate/",
+            json={"certificate": pair.certificate_pem, "private_key": pair.key_pem},
+        )
+        assert uploaded.status_code == 200, uploaded.text
+        assert api.patch("/enrollment-portal/", json={"enabled": True}).json()[
+            "enabled"
+        ]
+        name = request.module.__name__.rsplit(".", 1)[-1]
+        blueprint = api.post(
+            "/blueprints/", json={"name": name, "enrollment_enabled": True}
+        ).json()
+    return trellis_server, blueprint
+
+
 @pytest.fixture
 def shared_fixtures() -> Path:
     """The shared fixtures folder beside the checkout; skip where it is absent."""

@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.certificates import push_pair
 from tests.support.openssl import cms_verify
 from tests.support.server import RunningServer
 from trellis.simulator.profile import read_enrollment_profile
@@ -24,22 +23,8 @@ pytestmark = [pytest.mark.thirdparty]
 
 
 @pytest.fixture(scope="module")
-def prepared(trellis_server: RunningServer, apns_standin) -> tuple[RunningServer, dict]:
-    pair = push_pair()
-    apns_standin.trust_client_issuer(pair.certificate)
-    with trellis_server.api() as api:
-        uploaded = api.put(
-            "/apns/certificate/",
-            json={"certificate": pair.certificate_pem, "private_key": pair.key_pem},
-        )
-        assert uploaded.status_code == 200, uploaded.text
-        assert api.patch("/enrollment-portal/", json={"enabled": True}).json()[
-            "enabled"
-        ]
-        blueprint = api.post(
-            "/blueprints/", json={"name": "Field iPads", "enrollment_enabled": True}
-        ).json()
-    return trellis_server, blueprint
+def prepared(ready_server) -> tuple[RunningServer, dict]:
+    return ready_server
 
 
 def _curl_profile(server: RunningServer, code: str, target: Path) -> None:

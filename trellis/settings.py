@@ -90,6 +90,20 @@ TRELLIS_CA_DAYS = _env_int("TRELLIS_CA_DAYS", 3650)
 TRELLIS_WEB_WORKERS = _env_int("TRELLIS_WEB_WORKERS", 2)
 TRELLIS_WEB_THREADS = _env_int("TRELLIS_WEB_THREADS", 8)
 
+# Device identities are renewed this many days before they expire.
+TRELLIS_IDENTITY_RENEWAL_DAYS = _env_int("TRELLIS_IDENTITY_RENEWAL_DAYS", 30)
+
+# Commands not answered after this many days expire; one delivered this many
+# times without an answer stops blocking the queue.
+TRELLIS_COMMAND_EXPIRY_DAYS = _env_int("TRELLIS_COMMAND_EXPIRY_DAYS", 30)
+TRELLIS_COMMAND_MAX_ATTEMPTS = _env_int("TRELLIS_COMMAND_MAX_ATTEMPTS", 5)
+# A command sent but not answered is sent again only after this long.
+TRELLIS_COMMAND_REDELIVERY_SECONDS = _env_int("TRELLIS_COMMAND_REDELIVERY_SECONDS", 30)
+
+# The largest command result accepted (an application list of tens of
+# thousands of apps is tens of MiB of XML).
+TRELLIS_RESULT_MAX_MB = _env_int("TRELLIS_RESULT_MAX_MB", 64)
+
 # Apple Push: the provider API's address (tests point it at a local stand-in),
 # the CA file that authenticates it (empty: the system's), and delivery knobs.
 TRELLIS_APNS_URL = _env("TRELLIS_APNS_URL", "https://api.push.apple.com").rstrip("/")
@@ -241,7 +255,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # Each endpoint checks its own, smaller limit first; this is the ceiling.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 32 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = (TRELLIS_RESULT_MAX_MB + 1) * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -31,10 +31,11 @@ def test_devices_are_listed_with_their_blueprint_and_commands(api, devices) -> N
     assert [(c["request_type"], c["status"]) for c in commands] == [
         ("DeviceInformation", "acknowledged")
     ]
-    assert (
-        commands[0]["result"]["QueryResponses"]["SerialNumber"]
-        == device.persona.serial_number
-    )
+    assert "result" not in commands[0]
+    uuid = commands[0]["command_uuid"]
+    detail = api.get(f"/api/v1/devices/{row['id']}/commands/{uuid}/").json()
+    responses = detail["result"]["QueryResponses"]
+    assert responses["SerialNumber"] == device.persona.serial_number
 
 
 def test_devices_filter_by_blueprint_and_status(api, devices) -> None:

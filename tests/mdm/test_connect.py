@@ -1,7 +1,9 @@
 import base64
 import plistlib
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from trellis.mdm.commands import enqueue_command
 from trellis.mdm.models import Command, Device
@@ -104,9 +106,16 @@ def test_an_answer_for_an_unknown_command_still_gets_the_next_one(devices) -> No
     )
 
 
-def test_a_sent_but_unanswered_command_is_sent_again(devices) -> None:
+def test_a_sent_but_unanswered_command_waits_then_is_sent_again(devices) -> None:
     device = devices.enrolled()
     first = plistlib.loads(device.connect("Idle").content)
+
+    # At once (two requests of one device in flight): not sent twice.
+    assert device.connect("Idle").content == b""
+
+    Command.objects.filter(uuid=first["CommandUUID"]).update(
+        sent_at=timezone.now() - timedelta(minutes=5)
+    )
     again = plistlib.loads(device.connect("Idle").content)
     assert again["CommandUUID"] == first["CommandUUID"]
 

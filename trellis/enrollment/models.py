@@ -35,6 +35,10 @@ class EnrollmentSession(models.Model):
     Authenticate joins the Blueprint the session was made for.
     """
 
+    class Kind(models.TextChoices):
+        ENROLLMENT = "enrollment", "Enrollment from the portal"
+        RENEWAL = "renewal", "Identity renewal of an enrolled device"
+
     class Status(models.TextChoices):
         DOWNLOADED = "downloaded", "Profile downloaded"
         CERTIFICATE_ISSUED = "certificate_issued", "Identity certificate issued"
@@ -44,9 +48,26 @@ class EnrollmentSession(models.Model):
     blueprint = models.ForeignKey(
         Blueprint, on_delete=models.PROTECT, related_name="enrollment_sessions"
     )
-    enrollment_code = models.ForeignKey(
-        EnrollmentCode, on_delete=models.PROTECT, related_name="enrollment_sessions"
+    kind = models.CharField(
+        max_length=16, choices=Kind.choices, default=Kind.ENROLLMENT
     )
+    # Portal enrollments come from a code; renewals from the device they renew.
+    enrollment_code = models.ForeignKey(
+        EnrollmentCode,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="enrollment_sessions",
+    )
+    renewal_of = models.ForeignKey(
+        "mdm.Device",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="renewal_sessions",
+    )
+    # The InstallProfile command that carries a renewal's profile.
+    command_uuid = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     client_ip = models.GenericIPAddressField(null=True, blank=True)
@@ -75,8 +96,11 @@ class EnrollmentSession(models.Model):
     def outcome(self) -> str:
         """What became of the session, in words for the admin."""
         if self.status == self.Status.ENROLLED:
-            return "enrolled"
-        if self.enrollment_code.retired_at is not None:
+            return "enrolled" if self.kind == self.Kind.ENROLLMENT else "renewed"
+        if (
+            self.enrollment_code is not None
+            and self.enrollment_code.retired_at is not None
+        ):
             return "refused: enrollment code changed"
         if self.expires_at <= timezone.now():
             return "expired"

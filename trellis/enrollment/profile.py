@@ -119,6 +119,9 @@ def _mdm_payload(spec: EnrollmentProfileSpec, identity_uuid: str) -> dict[str, A
         "SignMessage": True,
         "CheckOutWhenRemoved": True,
         "AccessRights": ALL_ACCESS_RIGHTS,
+        # Trellis keeps a Mac's bootstrap token (SetBootstrapToken) and hands
+        # it back (GetBootstrapToken).
+        "ServerCapabilities": ["com.apple.mdm.bootstraptoken"],
     }
 
 

@@ -16,6 +16,7 @@ from trellis.blueprints.models import EnrollmentCode
 from trellis.enrollment.challenges import challenge_digest, generate_challenge
 from trellis.enrollment.models import EnrollmentPortal, EnrollmentSession
 from trellis.enrollment.profile import EnrollmentProfileSpec, build_enrollment_profile
+from trellis.mdm.models import Device
 from trellis.pki.authority import get_authority, get_profile_signer
 from trellis.pki.cms import sign_attached
 from trellis.pki.models import IssuedCertificate
@@ -72,26 +73,7 @@ def start_enrollment(
         user_agent=user_agent[:512],
         challenge_digest=challenge_digest(challenge),
     )
-    base = settings.TRELLIS_BASE_URL
-    spec = EnrollmentProfileSpec(
-        identifier=profile_identifier(base),
-        organization=settings.TRELLIS_ORGANIZATION,
-        blueprint_name=code.blueprint.name,
-        scep_url=f"{base}/scep",
-        challenge=challenge,
-        subject=(
-            ("O", settings.TRELLIS_ORGANIZATION),
-            ("CN", f"Trellis device identity {session.id}"),
-        ),
-        server_url=f"{base}/mdm/connect",
-        checkin_url=f"{base}/mdm/checkin",
-        topic=push_certificate.topic,
-        ca_certificate_der=get_authority().certificate_der,
-    )
-    signer = get_profile_signer()
-    signed = sign_attached(
-        build_enrollment_profile(spec), signer.certificate, signer.key, signer.chain
-    )
+    signed = sign_enrollment_profile(session, challenge, push_certificate.topic)
     logger.info(
         "enrollment profile issued enrollment_session=%s blueprint=%s code_version=%s",
         session.id,
@@ -101,10 +83,64 @@ def start_enrollment(
     return ProfileDownload(session, _filename(code.blueprint.name), signed)
 
 
+@transaction.atomic
+def start_renewal(device: Device) -> tuple[EnrollmentSession, bytes]:
+    """Open a renewal session for an enrolled device and sign its new profile.
+
+    The profile is the enrollment profile again (same identifier, server and
+    topic) with a fresh one-time challenge, so installing it replaces the
+    device's identity and nothing else. It stays installable until the
+    current identity expires: a device may be offline for a while.
+    """
+    blueprint = device.blueprint or getattr(
+        device.enrollment_session, "blueprint", None
+    )
+    identity = device.identity_certificate
+    if blueprint is None or identity is None:
+        raise ValueError("only an enrolled device with an identity can renew it")
+    challenge = generate_challenge()
+    session = EnrollmentSession.objects.create(
+        kind=EnrollmentSession.Kind.RENEWAL,
+        blueprint=blueprint,
+        renewal_of=device,
+        expires_at=identity.not_after,
+        challenge_digest=challenge_digest(challenge),
+    )
+    return session, sign_enrollment_profile(session, challenge, device.topic)
+
+
+def sign_enrollment_profile(
+    session: EnrollmentSession, challenge: str, topic: str
+) -> bytes:
+    """Build and sign the enrollment profile of a session."""
+    base = settings.TRELLIS_BASE_URL
+    spec = EnrollmentProfileSpec(
+        identifier=profile_identifier(base),
+        organization=settings.TRELLIS_ORGANIZATION,
+        blueprint_name=session.blueprint.name,
+        scep_url=f"{base}/scep",
+        challenge=challenge,
+        subject=(
+            ("O", settings.TRELLIS_ORGANIZATION),
+            ("CN", f"Trellis device identity {session.id}"),
+        ),
+        server_url=f"{base}/mdm/connect",
+        checkin_url=f"{base}/mdm/checkin",
+        topic=topic,
+        ca_certificate_der=get_authority().certificate_der,
+    )
+    signer = get_profile_signer()
+    return sign_attached(
+        build_enrollment_profile(spec), signer.certificate, signer.key, signer.chain
+    )
+
+
 def live_session_for_challenge(challenge: str) -> EnrollmentSession | None:
     """Answer the session whose unused challenge this is, if it may still enroll."""
     session = (
-        EnrollmentSession.objects.select_related("enrollment_code", "blueprint")
+        EnrollmentSession.objects.select_related(
+            "enrollment_code", "blueprint", "renewal_of"
+        )
         .filter(challenge_digest=challenge_digest(challenge))
         .first()
     )
@@ -132,14 +168,21 @@ def consume_challenge(
 def session_may_enroll(session: EnrollmentSession) -> bool:
     """Answer whether an unfinished session may still lead to an enrollment.
 
-    Its code must still be the Blueprint's current one (Change Code stops
-    every profile downloaded before it), the Blueprint must still allow
-    enrollment, and the session must not have expired.
+    A portal session's code must still be the Blueprint's current one (Change
+    Code stops every profile downloaded before it) and the Blueprint must
+    still allow enrollment. A renewal's device must still be managed. Neither
+    may have expired.
     """
+    if session.expires_at <= timezone.now():
+        return False
+    if session.kind == EnrollmentSession.Kind.RENEWAL:
+        device = session.renewal_of
+        return device is not None and device.status in Device.MANAGED
+    code = session.enrollment_code
     return (
-        session.enrollment_code.retired_at is None
+        code is not None
+        and code.retired_at is None
         and session.blueprint.enrollment_enabled
-        and session.expires_at > timezone.now()
     )
 
 

@@ -6,6 +6,7 @@ must be signed by that certificate.
 """
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -16,11 +17,14 @@ from trellis.audit.services import record_event
 from trellis.core.errors import BadMessage, Gone, Refused
 from trellis.enrollment.models import EnrollmentSession
 from trellis.enrollment.services import mark_session_enrolled, session_may_enroll
+from trellis.mdm.bootstrap import get_bootstrap_token, set_bootstrap_token
 from trellis.mdm.commands import cancel_pending_commands, enqueue_command
-from trellis.mdm.devices import bound_device, clip
+from trellis.mdm.declarative import declarative_answer
+from trellis.mdm.devices import adopt_renewed_identity, bound_device, clip
 from trellis.mdm.identity import RequestIdentity
 from trellis.mdm.models import Device
 from trellis.mdm.protocol import (
+    Answer,
     CheckinMessage,
     device_family,
     device_information_fields,
@@ -42,9 +46,11 @@ AUTHENTICATE_FIELDS = {
 }
 
 
-def handle_checkin(identity: RequestIdentity, message: CheckinMessage) -> bytes:
-    """Act on one check-in message; answer the response body."""
+def handle_checkin(identity: RequestIdentity, message: CheckinMessage) -> Answer:
+    """Act on one check-in message; answer what the device is to be told."""
     if message.message_type == "UserAuthenticate":
+        # Apple's way to decline a user channel: 410, and the device channel
+        # carries on undisturbed.
         raise Gone("user channels are not managed")
     if message.is_user_channel:
         # Nothing is managed on user channels; accepting their messages keeps
@@ -55,17 +61,23 @@ def handle_checkin(identity: RequestIdentity, message: CheckinMessage) -> bytes:
             message.udid,
             message.message_type,
         )
-        return b""
-    handlers = {
+        return Answer()
+    if message.message_type == "DeclarativeManagement":
+        bound_device(identity, message.udid)
+        return declarative_answer(str(message.fields.get("Endpoint", "")))
+    handlers: dict[str, Callable[[RequestIdentity, CheckinMessage], object]] = {
         "Authenticate": authenticate,
         "TokenUpdate": token_update,
         "CheckOut": check_out,
+        "SetBootstrapToken": set_bootstrap_token,
     }
+    if message.message_type == "GetBootstrapToken":
+        return get_bootstrap_token(identity, message)
     handler = handlers.get(message.message_type)
     if handler is None:
         raise BadMessage(f"{message.message_type} is not supported")
     handler(identity, message)
-    return b""
+    return Answer()
 
 
 @transaction.atomic
@@ -78,7 +90,9 @@ def authenticate(identity: RequestIdentity, message: CheckinMessage) -> Device:
     """
     issued = (
         IssuedCertificate.objects.select_related(
-            "enrollment_session__enrollment_code", "enrollment_session__blueprint"
+            "enrollment_session__enrollment_code",
+            "enrollment_session__blueprint",
+            "enrollment_session__renewal_of",
         )
         .filter(fingerprint=identity.fingerprint)
         .first()
@@ -102,6 +116,8 @@ def authenticate(identity: RequestIdentity, message: CheckinMessage) -> Device:
         raise Refused(
             "the enrollment code changed, the Blueprint closed or the profile expired"
         )
+    if session.kind == EnrollmentSession.Kind.RENEWAL:
+        return _authenticate_renewal(session, issued, message)
 
     device, re_enrolled = _reset_device(message, session, issued)
     mark_session_enrolled(session)
@@ -146,6 +162,7 @@ def token_update(identity: RequestIdentity, message: CheckinMessage) -> Device:
     unlock_token = message.fields.get("UnlockToken")
     if isinstance(unlock_token, bytes):
         device.unlock_token = unlock_token
+    device.awaiting_configuration = message.fields.get("AwaitingConfiguration") is True
     first = device.status == Device.Status.PENDING
     if first:
         device.status = Device.Status.ENROLLED
@@ -173,7 +190,24 @@ def check_out(identity: RequestIdentity, message: CheckinMessage) -> Device:
     device.status = Device.Status.UNENROLLED
     device.unenrolled_at = timezone.now()
     device.last_seen = device.unenrolled_at
-    device.save(update_fields=["status", "unenrolled_at", "last_seen"])
+    # Nothing of the old management relationship is kept usable.
+    device.push_token = None
+    device.push_magic = ""
+    device.unlock_token = None
+    device.bootstrap_token = None
+    device.push_requested_at = None
+    device.save(
+        update_fields=[
+            "status",
+            "unenrolled_at",
+            "last_seen",
+            "push_token",
+            "push_magic",
+            "unlock_token",
+            "bootstrap_token",
+            "push_requested_at",
+        ]
+    )
     cancelled = cancel_pending_commands(device)
     record_event(
         "device.checked_out",
@@ -183,6 +217,16 @@ def check_out(identity: RequestIdentity, message: CheckinMessage) -> Device:
         cancelled_commands=cancelled,
     )
     logger.info("CheckOut udid=%s cancelled_commands=%s", device.udid, cancelled)
+    return device
+
+
+def _authenticate_renewal(
+    session: EnrollmentSession, issued: IssuedCertificate, message: CheckinMessage
+) -> Device:
+    device = session.renewal_of
+    if device is None or device.udid != message.udid:
+        raise Refused("a renewal certificate of another device")
+    adopt_renewed_identity(device, issued)
     return device
 
 
@@ -202,6 +246,10 @@ def _reset_device(
         "push_token": None,
         "push_magic": "",
         "unlock_token": None,
+        "bootstrap_token": None,
+        "awaiting_configuration": False,
+        "push_token_invalid_at": None,
+        "push_unanswered_since": None,
         "topic": message.topic,
         "identity_certificate": issued,
         "enrollment_session": session,

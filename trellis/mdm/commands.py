@@ -1,12 +1,16 @@
-"""Queuing commands for devices and finding the next one to send."""
+"""The command queue: queuing, finding the next command, cancelling."""
 
 import logging
 import uuid
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.db.models import F, Q
 from django.utils import timezone
 
 from trellis.apns.delivery import request_push
+from trellis.audit.services import record_event
 from trellis.mdm.models import Command, Device
 from trellis.mdm.protocol import build_command
 
@@ -40,24 +44,71 @@ def next_command(device: Device, include_not_now: bool) -> Command | None:
     A command the device answered NotNow is offered again only when the
     device starts a new session with Idle; within the session that said
     NotNow it is skipped, so the device is not asked again straight away.
-    A command sent but never answered is sent again.
+    A command sent but never answered is sent again once the redelivery
+    window has passed (so two requests of one device at once do not both
+    get it), up to a limit: then it is given up as an error, so that no
+    command blocks the queue forever.
     """
-    statuses = [Command.Status.QUEUED, Command.Status.SENT]
+    statuses = [Command.Status.QUEUED]
     if include_not_now:
         statuses.append(Command.Status.NOT_NOW)
-    return (
-        Command.objects.filter(device_id=device.pk, status__in=statuses)
-        .only("id", "uuid", "payload", "request_type", "status")
-        .order_by("id")
-        .first()
+    window = timedelta(seconds=settings.TRELLIS_COMMAND_REDELIVERY_SECONDS)
+    waiting = Q(status__in=statuses) | Q(
+        status=Command.Status.SENT, sent_at__lte=timezone.now() - window
     )
+    while True:
+        command = (
+            Command.objects.filter(waiting, device_id=device.pk)
+            .only("id", "uuid", "payload", "request_type", "status", "attempts")
+            .order_by("id")
+            .first()
+        )
+        if command is None or command.attempts < settings.TRELLIS_COMMAND_MAX_ATTEMPTS:
+            return command
+        give_up(command, f"no answer after {command.attempts} deliveries")
 
 
 def mark_sent(command: Command) -> None:
     """Record that the command is on its way to the device."""
     Command.objects.filter(pk=command.pk).update(
-        status=Command.Status.SENT, sent_at=timezone.now()
+        status=Command.Status.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1
     )
+
+
+def give_up(command: Command, problem: str) -> None:
+    """Stop delivering a command that cannot get an answer."""
+    Command.objects.filter(pk=command.pk).update(
+        status=Command.Status.ERROR, problem=problem[:255], responded_at=timezone.now()
+    )
+    logger.warning("command given up command_uuid=%s problem=%s", command.uuid, problem)
+
+
+def cancel_command(command: Command, actor: str) -> bool:
+    """Cancel a command not yet answered; the row stays for the record."""
+    cancelled = Command.objects.filter(
+        pk=command.pk, status__in=Command.DELIVERABLE
+    ).update(status=Command.Status.CANCELLED)
+    if cancelled:
+        record_event(
+            "command.cancelled",
+            command.device,
+            actor,
+            command_uuid=str(command.uuid),
+            request_type=command.request_type,
+        )
+    return bool(cancelled)
+
+
+def skip_head_command(device: Device, actor: str) -> Command | None:
+    """Cancel the command at the head of the device's queue, the one that blocks it."""
+    head = (
+        Command.objects.filter(device=device, status__in=Command.DELIVERABLE)
+        .order_by("id")
+        .first()
+    )
+    if head is None or not cancel_command(head, actor):
+        return None
+    return head
 
 
 def cancel_pending_commands(device: Device) -> int:
@@ -65,3 +116,11 @@ def cancel_pending_commands(device: Device) -> int:
     return Command.objects.filter(device=device, status__in=Command.DELIVERABLE).update(
         status=Command.Status.CANCELLED
     )
+
+
+def expire_old_commands() -> int:
+    """Expire commands that waited longer than the configured age."""
+    cutoff = timezone.now() - timedelta(days=settings.TRELLIS_COMMAND_EXPIRY_DAYS)
+    return Command.objects.filter(
+        status__in=Command.DELIVERABLE, created_at__lt=cutoff
+    ).update(status=Command.Status.EXPIRED)

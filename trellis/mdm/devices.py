@@ -1,15 +1,23 @@
 """Finding the device a request speaks for, and keeping its record current."""
 
+import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
+from trellis.audit.services import record_event
 from trellis.core.errors import Refused
+from trellis.enrollment.models import EnrollmentSession
+from trellis.enrollment.services import mark_session_enrolled
 from trellis.mdm.identity import RequestIdentity
 from trellis.mdm.models import Device
 from trellis.mdm.protocol import device_family
+from trellis.pki.models import IssuedCertificate
+
+logger = logging.getLogger(__name__)
 
 # Writing last_seen on every request would cost a write per connect;
 # a minute's precision is enough to tell who is alive.
@@ -39,10 +47,64 @@ def bound_device(
         raise Refused("unknown device")
     certificate = device.identity_certificate
     if certificate is None or certificate.fingerprint != identity.fingerprint:
-        raise Refused("the signing certificate is not bound to this device")
+        renewed = renewed_identity(device, identity)
+        if renewed is None:
+            raise Refused("the signing certificate is not bound to this device")
+        adopt_renewed_identity(device, renewed)
+        certificate = renewed
     if certificate.revoked_at is not None:
         raise Refused("the device's identity certificate is revoked")
     return device
+
+
+def renewed_identity(
+    device: Device, identity: RequestIdentity
+) -> IssuedCertificate | None:
+    """The certificate this device's own renewal issued, if it signed the request."""
+    return (
+        IssuedCertificate.objects.select_related("enrollment_session")
+        .filter(
+            fingerprint=identity.fingerprint,
+            revoked_at__isnull=True,
+            enrollment_session__kind=EnrollmentSession.Kind.RENEWAL,
+            enrollment_session__renewal_of=device,
+            enrollment_session__status__in=[
+                EnrollmentSession.Status.CERTIFICATE_ISSUED,
+                EnrollmentSession.Status.ENROLLED,
+            ],
+        )
+        .first()
+    )
+
+
+def adopt_renewed_identity(device: Device, renewed: IssuedCertificate) -> None:
+    """Bind the device to its renewed certificate, and retire the one it replaces.
+
+    Renewal is not a re-enrollment: the queue, tokens and installed state stay.
+    """
+    previous = device.identity_certificate
+    device.identity_certificate = renewed
+    Device.objects.filter(pk=device.pk).update(identity_certificate=renewed)
+    if previous is not None and previous.pk != renewed.pk:
+        IssuedCertificate.objects.filter(
+            pk=previous.pk, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+    session = renewed.enrollment_session
+    mark_session_enrolled(session)
+    record_event(
+        "device.identity_renewed",
+        device,
+        "device",
+        udid=device.udid,
+        serial=renewed.serial_number,
+        not_after=renewed.not_after.isoformat(),
+    )
+    logger.info(
+        "identity renewed udid=%s enrollment_session=%s serial=%s",
+        device.udid,
+        session.id,
+        renewed.serial_number,
+    )
 
 
 def clip(field_name: str, value: str) -> str:
@@ -89,3 +151,20 @@ def apply_device_information(device: Device, responses: Mapping[str, Any]) -> li
     if changed:
         device.save(update_fields=changed)
     return changed
+
+
+def identity_state(device: Device) -> str:
+    """How the device's identity stands, in words for the admin."""
+    certificate = device.identity_certificate
+    if certificate is None:
+        return "none"
+    if certificate.revoked_at is not None:
+        return "revoked"
+    now = timezone.now()
+    if certificate.not_after <= now:
+        return "expired: re-enroll the device"
+    if certificate.not_after - now < timedelta(
+        days=settings.TRELLIS_IDENTITY_RENEWAL_DAYS
+    ):
+        return "expiring: renewal under way"
+    return "valid"

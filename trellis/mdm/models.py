@@ -2,6 +2,7 @@
 
 import plistlib
 import uuid
+import zlib
 from typing import Any
 
 from django.db import models
@@ -63,6 +64,8 @@ class Device(models.Model):
     push_magic = models.CharField(max_length=255, blank=True)
     topic = models.CharField(max_length=255, blank=True)
     unlock_token = models.BinaryField(null=True, blank=True)
+    bootstrap_token = models.BinaryField(null=True, blank=True)
+    awaiting_configuration = models.BooleanField(default=False)
     identity_certificate = models.ForeignKey(
         IssuedCertificate,
         null=True,
@@ -110,6 +113,7 @@ class Command(models.Model):
         ERROR = "error", "Error"
         NOT_NOW = "not_now", "Not now"
         CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
 
     # A command in one of these states may still be handed to the device.
     DELIVERABLE = (Status.QUEUED, Status.SENT, Status.NOT_NOW)
@@ -124,8 +128,15 @@ class Command(models.Model):
         max_length=16, choices=Status.choices, default=Status.QUEUED
     )
     result = models.BinaryField(
-        null=True, blank=True, help_text="The device's answer, raw."
+        null=True,
+        blank=True,
+        help_text="The device's answer, raw (zlib if compressed).",
     )
+    result_compressed = models.BooleanField(default=False)
+    # Deliveries without an answer; past a limit the command stops blocking the queue.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Why the answer could not be used as is (unreadable, unexpected types).
+    problem = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
@@ -139,6 +150,12 @@ class Command(models.Model):
                 condition=Q(status__in=["queued", "sent", "not_now"]),
                 name="command_deliverable_idx",
             ),
+            # Finding commands that have waited too long.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status__in=["queued", "sent", "not_now"]),
+                name="command_deliverable_age_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -147,11 +164,19 @@ class Command(models.Model):
     def payload_dict(self) -> dict[str, Any]:
         return plistlib.loads(bytes(self.payload))
 
-    def result_dict(self) -> dict[str, Any] | None:
+    def result_bytes(self) -> bytes | None:
+        """The device's answer as it sent it."""
         if self.result is None:
             return None
+        raw = bytes(self.result)
+        return zlib.decompress(raw) if self.result_compressed else raw
+
+    def result_dict(self) -> dict[str, Any] | None:
+        raw = self.result_bytes()
+        if raw is None:
+            return None
         try:
-            loaded = plistlib.loads(bytes(self.result))
+            loaded = plistlib.loads(raw)
         except (plistlib.InvalidFileException, ValueError):
             return None
         return loaded if isinstance(loaded, dict) else None

@@ -4,12 +4,14 @@ Pure: property lists in, plain dataclasses out. Keys follow Apple's schemas
 (mdm/checkin/*.yaml and mdm/commands/*.yaml in apple/device-management).
 """
 
+import json
 import plistlib
 import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from xml.parsers import expat
 
 from trellis.core.plists import PlistError, load_plist
 
@@ -33,6 +35,9 @@ CONNECT_STATUSES = frozenset(
 
 # UDIDs are hexadecimal with dashes (iOS: 8-16, Mac: a UUID); allow a margin.
 UDID_PATTERN = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+# Connect bodies larger than this are scanned, not parsed (see read_connect).
+LARGE_BODY = 1024 * 1024
 
 # What the first inventory asks; each name is a DeviceInformation query.
 DEVICE_INFORMATION_QUERIES = (
@@ -77,6 +82,25 @@ class ConnectMessage:
     fields: Mapping[str, Any] = field(repr=False)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What the server answers a check-in or connect request."""
+
+    body: bytes = b""
+    content_type: str = "text/plain"
+    status: int = 200
+
+    @classmethod
+    def plist(cls, value: dict[str, Any]) -> "Answer":
+        return cls(plistlib.dumps(value), "application/xml")
+
+    @classmethod
+    def json(cls, value: dict[str, Any]) -> "Answer":
+        return cls(
+            json.dumps(value, separators=(",", ":")).encode(), "application/json"
+        )
+
+
 def read_checkin(body: bytes) -> CheckinMessage:
     """Read a check-in body; raise MessageError when it is not one."""
     message = _read_plist(body)
@@ -93,8 +117,16 @@ def read_checkin(body: bytes) -> CheckinMessage:
 
 
 def read_connect(body: bytes) -> ConnectMessage:
-    """Read a connect body; raise MessageError when it is not one."""
-    message = _read_plist(body)
+    """Read a connect body; raise MessageError when it is not one.
+
+    A large XML body (an application list of tens of thousands of entries)
+    is not turned into objects: only its top-level strings are read, and its
+    ``fields`` hold just those. The raw body is what gets stored.
+    """
+    if len(body) > LARGE_BODY and body.lstrip()[:1] == b"<":
+        message: dict[str, Any] = scan_top_level_strings(body)
+    else:
+        message = _read_plist(body)
     status = _text(message, "Status")
     if status not in CONNECT_STATUSES:
         raise MessageError(f"unknown Status {status[:40]!r}")
@@ -104,6 +136,56 @@ def read_connect(body: bytes) -> ConnectMessage:
     return ConnectMessage(
         status, _udid(message), command_uuid, _optional_text(message, "UserID"), message
     )
+
+
+def scan_top_level_strings(body: bytes) -> dict[str, Any]:
+    """Read the string values of an XML property list's top-level dictionary."""
+    scanner = _TopLevelScanner()
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = scanner.start
+    parser.EndElementHandler = scanner.end
+    parser.CharacterDataHandler = scanner.text
+    try:
+        parser.Parse(body, True)
+    except (expat.ExpatError, ValueError, LookupError) as exc:
+        raise MessageError("the body is not a property list") from exc
+    if not scanner.saw_dict:
+        raise MessageError("the property list is not a dictionary")
+    return scanner.values
+
+
+class _TopLevelScanner:
+    """Expat handlers that keep <key>/<string> pairs at depth plist > dict."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.saw_dict = False
+        self.values: dict[str, Any] = {}
+        self._key: str | None = None
+        self._text: list[str] = []
+        self._collecting = False
+
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        self.depth += 1
+        if self.depth == 2 and name == "dict":
+            self.saw_dict = True
+        self._collecting = self.depth == 3 and name in ("key", "string")
+        self._text = []
+
+    def text(self, data: str) -> None:
+        if self._collecting:
+            self._text.append(data)
+
+    def end(self, name: str) -> None:
+        if self.depth == 3:
+            if name == "key":
+                self._key = "".join(self._text)
+            elif self._key is not None:
+                if name == "string":
+                    self.values[self._key] = "".join(self._text)
+                self._key = None
+        self._collecting = False
+        self.depth -= 1
 
 
 def text_value(value: object, limit: int) -> str | None:

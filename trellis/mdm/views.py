@@ -1,54 +1,55 @@
 """HTTP endpoints of the MDM protocol: check-in and connect.
 
-Each view reads the body, checks who signed it, hands it to one service and
+Each view checks who signed the body, reads it, hands it to one service and
 answers. Refusals are raised as ProtocolError and become bare statuses.
 """
 
-from collections.abc import Callable
-from typing import TypeVar
-
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from trellis.core.errors import BadMessage, TooLarge
 from trellis.mdm.checkin import handle_checkin
-from trellis.mdm.connect import handle_connect
+from trellis.mdm.connect import handle_connect, handle_unreadable_answer
 from trellis.mdm.identity import RequestIdentity, verify_request_identity
-from trellis.mdm.protocol import MessageError, read_checkin, read_connect
+from trellis.mdm.protocol import Answer, MessageError, read_checkin, read_connect
 
 CHECKIN_MAX_BYTES = 1024 * 1024
-CONNECT_MAX_BYTES = 16 * 1024 * 1024
-
-Message = TypeVar("Message")
 
 
 @csrf_exempt
 @require_http_methods(["PUT", "POST"])
 def checkin(request: HttpRequest) -> HttpResponse:
     """Authenticate, TokenUpdate, CheckOut and the other check-in messages."""
-    _, message, identity = _signed_message(request, CHECKIN_MAX_BYTES, read_checkin)
+    body, identity = _signed_body(request, CHECKIN_MAX_BYTES)
+    try:
+        message = read_checkin(body)
+    except MessageError as exc:
+        raise BadMessage(str(exc)) from exc
 
-    return _answer(handle_checkin(identity, message))
+    return _respond(handle_checkin(identity, message))
 
 
 @csrf_exempt
 @require_http_methods(["PUT", "POST"])
 def connect(request: HttpRequest) -> HttpResponse:
     """A device's status report, answered with its next command."""
-    body, message, identity = _signed_message(request, CONNECT_MAX_BYTES, read_connect)
+    body, identity = _signed_body(request, settings.TRELLIS_RESULT_MAX_MB * 1024 * 1024)
+    try:
+        message = read_connect(body)
+    except MessageError:
+        return _respond(handle_unreadable_answer(identity, body))
 
-    return _answer(handle_connect(identity, message, body))
+    return _respond(handle_connect(identity, message, body))
 
 
-def _signed_message(
-    request: HttpRequest, limit: int, read: Callable[[bytes], Message]
-) -> tuple[bytes, Message, RequestIdentity]:
-    """Check who signed the body, then read it as a message.
+def _signed_body(request: HttpRequest, limit: int) -> tuple[bytes, RequestIdentity]:
+    """Read the body and answer who signed it.
 
-    The signature is checked first: it costs a hash of the body, while
-    reading a large property list costs far more, and only devices Trellis
-    enrolled get that far.
+    The signature is checked before the body is read as a message: it costs a
+    hash of the body, while reading a large property list costs far more, and
+    only devices Trellis enrolled get that far.
     """
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -57,13 +58,10 @@ def _signed_message(
     if length > limit:
         raise TooLarge(f"body of {length} bytes is over the {limit}-byte limit")
     body = request.body
-    identity = verify_request_identity(request.headers.get("Mdm-Signature"), body)
-    try:
-        message = read(body)
-    except MessageError as exc:
-        raise BadMessage(str(exc)) from exc
-    return body, message, identity
+    return body, verify_request_identity(request.headers.get("Mdm-Signature"), body)
 
 
-def _answer(body: bytes) -> HttpResponse:
-    return HttpResponse(body, content_type="application/xml" if body else "text/plain")
+def _respond(answer: Answer) -> HttpResponse:
+    return HttpResponse(
+        answer.body, content_type=answer.content_type, status=answer.status
+    )

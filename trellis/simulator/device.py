@@ -21,7 +21,11 @@ from trellis.pki.cms import sign_detached
 from trellis.scep.client import build_csr, build_pkcs_req, read_cert_rep
 from trellis.scep.protocol import PKIStatus
 from trellis.simulator.personas import Persona
-from trellis.simulator.profile import EnrollmentProfile
+from trellis.simulator.profile import (
+    EnrollmentProfile,
+    ProfileError,
+    read_enrollment_profile,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +48,9 @@ class SimulatedDevice:
     push_magic: str = field(default_factory=lambda: str(uuid.uuid4()).upper())
     push_token: bytes = field(default_factory=lambda: os.urandom(32))
     handled: list[str] = field(default_factory=list)
+    # Commands this device answers NotNow, as a locked iPhone or a Mac in
+    # Power Nap does.
+    not_now_for: set[str] = field(default_factory=set)
 
     def enroll(self) -> None:
         """Install the profile: SCEP identity, Authenticate, TokenUpdate."""
@@ -51,19 +58,22 @@ class SimulatedDevice:
         self.expect(self.checkin(self.authenticate_message()), 200, "Authenticate")
         self.expect(self.checkin(self.token_update_message()), 200, "TokenUpdate")
 
-    def obtain_identity(self) -> x509.Certificate:
+    def obtain_identity(
+        self, profile: EnrollmentProfile | None = None
+    ) -> x509.Certificate:
         """Get an identity certificate over SCEP with the profile's challenge."""
-        url = self.profile.scep_url
+        profile = profile or self.profile
+        url = profile.scep_url
         caps = self.client.get(url, params={"operation": "GetCACaps"})
         self.expect(caps, 200, "GetCACaps")
         ca_response = self.client.get(url, params={"operation": "GetCACert"})
         self.expect(ca_response, 200, "GetCACert")
         ca_certificate = x509.load_der_x509_certificate(ca_response.content)
 
-        self.key = rsa.generate_private_key(65537, self.profile.key_size)
-        csr = build_csr(self.key, self.profile.subject, self.profile.challenge)
+        key = rsa.generate_private_key(65537, profile.key_size)
+        csr = build_csr(key, profile.subject, profile.challenge)
         message, pending = build_pkcs_req(
-            csr, self.key, ca_certificate, cipher=self.scep_cipher
+            csr, key, ca_certificate, cipher=self.scep_cipher
         )
         if self.scep_method == "POST" and "POSTPKIOperation" in caps.text:
             response = self.client.post(
@@ -80,7 +90,7 @@ class SimulatedDevice:
             raise SimulationError(
                 f"SCEP refused: status {reply.status} failInfo {reply.fail_info}"
             )
-        self.certificate = reply.certificate
+        self.key, self.certificate = key, reply.certificate
         return reply.certificate
 
     def authenticate_message(self) -> dict[str, Any]:
@@ -155,6 +165,19 @@ class SimulatedDevice:
     def answer(self, command: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """Answer one command as the device would: a status and result fields."""
         request_type = command.get("RequestType")
+        if request_type in self.not_now_for:
+            return "NotNow", {}
+        if request_type == "InstallProfile":
+            return self.install_profile(command)
+        if request_type in {
+            "SecurityInfo",
+            "RestartDevice",
+            "ShutDownDevice",
+            "DeviceLock",
+            "ClearPasscode",
+            "DeviceConfigured",
+        }:
+            return "Acknowledged", {}
         if request_type == "DeviceInformation":
             return "Acknowledged", {"QueryResponses": self.query_responses(command)}
         if request_type in {
@@ -164,15 +187,25 @@ class SimulatedDevice:
         }:
             # Each of these answers under a key named like the command.
             return "Acknowledged", {request_type: []}
-        return "Error", {
-            "ErrorChain": [
-                {
-                    "ErrorCode": 12021,
-                    "ErrorDomain": "MCMDMErrorDomain",
-                    "LocalizedDescription": f"Unknown command {request_type}",
-                }
-            ]
-        }
+        return "Error", _error(12021, f"Unknown command {request_type}")
+
+    def install_profile(self, command: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Install a profile; this server's enrollment profile renews the identity."""
+        try:
+            profile = read_enrollment_profile(bytes(command.get("Payload", b"")))
+        except ProfileError:
+            return "Acknowledged", {}  # a profile of settings: nothing to simulate
+        if (
+            profile.server_url != self.profile.server_url
+            or profile.topic != self.profile.topic
+        ):
+            return "Error", _error(4001, "The profile is for another MDM server")
+        try:
+            self.obtain_identity(profile)
+        except (SimulationError, ValueError) as exc:
+            return "Error", _error(4002, f"SCEP failed: {exc}")
+        self.profile = profile
+        return "Acknowledged", {}
 
     def query_responses(self, command: dict[str, Any]) -> dict[str, Any]:
         persona = self.persona
@@ -207,3 +240,15 @@ class SimulatedDevice:
             signature = sign_detached(body, self.certificate, self.key)
             headers["Mdm-Signature"] = base64.b64encode(signature).decode()
         return self.client.put(url, content=body, headers=headers)
+
+
+def _error(code: int, description: str) -> dict[str, Any]:
+    return {
+        "ErrorChain": [
+            {
+                "ErrorCode": code,
+                "ErrorDomain": "MCMDMErrorDomain",
+                "LocalizedDescription": description,
+            }
+        ]
+    }
