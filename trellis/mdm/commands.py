@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from trellis.apns.delivery import request_push
@@ -15,6 +15,22 @@ from trellis.mdm.models import Command, Device
 from trellis.mdm.protocol import build_command
 
 logger = logging.getLogger(__name__)
+
+
+def _next_sql(waiting: str) -> str:
+    # The first condition matches the partial index on deliverable commands.
+    # Only constants are interpolated; values travel as parameters.
+    return (
+        "SELECT id, uuid, payload, request_type, status, attempts"  # noqa: S608
+        f" FROM {Command._meta.db_table}"
+        " WHERE device_id = %s AND status IN ('queued', 'sent', 'not_now')"
+        f" AND (status IN ({waiting}) OR (status = 'sent' AND sent_at <= %s))"
+        " ORDER BY id LIMIT 1"
+    )
+
+
+_NEXT_SQL = _next_sql("'queued'")
+_NEXT_WITH_NOT_NOW_SQL = _next_sql("'queued', 'not_now'")
 
 
 def enqueue_command(
@@ -49,20 +65,12 @@ def next_command(device: Device, include_not_now: bool) -> Command | None:
     get it), up to a limit: then it is given up as an error, so that no
     command blocks the queue forever.
     """
-    statuses = [Command.Status.QUEUED]
-    if include_not_now:
-        statuses.append(Command.Status.NOT_NOW)
     window = timedelta(seconds=settings.TRELLIS_COMMAND_REDELIVERY_SECONDS)
-    waiting = Q(status__in=statuses) | Q(
-        status=Command.Status.SENT, sent_at__lte=timezone.now() - window
-    )
+    sql = _NEXT_WITH_NOT_NOW_SQL if include_not_now else _NEXT_SQL
     while True:
-        command = (
-            Command.objects.filter(waiting, device_id=device.pk)
-            .only("id", "uuid", "payload", "request_type", "status", "attempts")
-            .order_by("id")
-            .first()
-        )
+        # Plain SQL on the connect hot path; see bound_device.
+        params = [device.pk, timezone.now() - window]
+        command = next(iter(Command.objects.raw(sql, params)), None)
         if command is None or command.attempts < settings.TRELLIS_COMMAND_MAX_ATTEMPTS:
             return command
         give_up(command, f"no answer after {command.attempts} deliveries")

@@ -258,16 +258,29 @@ def _verify(signed: cms.SignedData, detached_content: bytes | None) -> SignedMes
             raise SignatureError("no message digest attribute")
         if not hmac.compare_digest(expected, digest_of(digest, content)):
             raise SignatureError("message digest does not match the content")
-        # The signature covers the DER encoding of the attributes, as a SET.
-        to_verify = ber.to_der(b"\x31" + signed_attrs.dump()[1:])
+        to_verify = b"\x31" + signed_attrs.dump()[1:]
 
-    _check_signature(signer, info, bytes(info["signature"].native), to_verify, digest)
+    signature = bytes(info["signature"].native)
+    try:
+        _check_signature(signer, info, signature, to_verify, digest)
+    except SignatureError:
+        # The signature covers the DER encoding of the attributes, as a SET;
+        # a sender that sent them in BER signed their DER form.
+        as_der = ber.to_der(to_verify) if _has_signed_attributes(info) else to_verify
+        if as_der == to_verify:
+            raise
+        _check_signature(signer, info, signature, as_der, digest)
     return SignedMessage(
         content=content,
         signer=signer,
         digest_algorithm=digest_name,
         signed_attributes=attributes,
     )
+
+
+def _has_signed_attributes(info: cms.SignerInfo) -> bool:
+    signed_attrs = info["signed_attrs"]
+    return not isinstance(signed_attrs, core.Void) and bool(len(signed_attrs))
 
 
 def _certificates(signed: cms.SignedData) -> list[x509.Certificate]:
