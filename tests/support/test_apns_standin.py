@@ -5,7 +5,6 @@ import json
 import socket
 import ssl
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -204,18 +203,15 @@ async def push_many(
 def test_concurrent_requests_share_one_connection(
     apns: ApnsStandIn, identity: ClientIdentity
 ) -> None:
+    # Every answer waits, so the streams are open at the same moment.
     apns.script_all(*[OK.after(0.2)] * 50)
-    started = time.monotonic()
     answers = asyncio.run(push_many(apns, identity, 50))
-    elapsed = time.monotonic() - started
 
     assert [a.status_code for a in answers] == [200] * 50
     assert all(a.http_version == "HTTP/2" for a in answers)
     assert apns.connections_opened == 1
     assert len({r.connection_id for r in apns.recorded}) == 1
     assert apns.max_concurrent_streams_seen > 1
-    # Delayed answers must not hold one another up.
-    assert elapsed < 2
 
 
 def test_advertised_stream_limit_is_honoured(identity: ClientIdentity) -> None:
