@@ -330,3 +330,23 @@ def test_damaged_binary_and_xml_are_told_apart() -> None:
         read_profile(binary[:-20])
     with pytest.raises(ProfileError, match="XML error at line"):
         read_profile(xml)
+
+
+def test_xml_without_its_optional_declaration_is_read() -> None:
+    data = make_profile()
+    bare = data[data.index(b"<!DOCTYPE") :]
+
+    assert read_profile(bare).content == bare
+
+
+def test_anything_before_the_xml_declaration_is_refused() -> None:
+    with pytest.raises(ProfileError, match="XML error at line 2"):
+        read_profile(b"\n" + make_profile())
+
+
+@pytest.mark.parametrize(
+    "data", [b"<html><body>Sign in</body></html>", b'<plist version="1.0"></plist>']
+)
+def test_xml_that_holds_no_plist_value_is_refused(data: bytes) -> None:
+    with pytest.raises(ProfileError, match="XML holds no plist value"):
+        read_profile(data)

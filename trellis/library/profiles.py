@@ -6,6 +6,7 @@ ConfigurationProfile or a ProfileError out; no Django.
 """
 
 import hashlib
+import plistlib
 from dataclasses import dataclass
 from typing import Any
 from xml.parsers.expat import ExpatError
@@ -138,10 +139,17 @@ def _subject(certificate: x509.Certificate) -> str:
 
 
 def _load(plist: bytes) -> Any:
+    # plistlib knows XML only by "<?xml" or "<plist" in front, but the XML
+    # declaration is optional: hand-written profiles may open with the DOCTYPE.
+    fmt = plistlib.FMT_XML if plist.lstrip()[:1] == b"<" else None
     try:
-        return load_plist(plist)
+        value = load_plist(plist, fmt)
     except PlistError as exc:
         raise ProfileError(_why_unreadable(plist, exc.__cause__)) from exc
+    # plistlib answers None for well-formed XML with no plist value in it.
+    if value is None:
+        raise ProfileError("not a property list: the XML holds no plist value")
+    return value
 
 
 def _why_unreadable(plist: bytes, cause: BaseException | None) -> str:
