@@ -58,6 +58,8 @@ def test_uploading_a_new_version_on_the_change_page(signed_in: Client) -> None:
     assert b"not &#x27;com.example.p&#x27;" in other.content
     assert newer.status_code == 302
     assert Profile.objects.get(pk=profile.pk).version == 2
+    name_only = signed_in.post(page, {"upload_name": "Renamed"})
+    assert b"A new name comes with a new version." in name_only.content
 
 
 def test_the_list_shows_payload_types_and_blueprints(

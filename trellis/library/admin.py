@@ -66,6 +66,8 @@ class ProfileUploadForm(forms.ModelForm):  # type: ignore[type-arg]
         if upload is None:
             if self.instance.pk is None:
                 raise forms.ValidationError("Choose a configuration profile file.")
+            if data.get("upload_name"):
+                raise forms.ValidationError("A new name comes with a new version.")
             return data
         if upload.size > MAX_PROFILE_BYTES:
             raise forms.ValidationError(
