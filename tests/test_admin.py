@@ -25,6 +25,8 @@ def test_creating_a_blueprint_in_the_admin_gives_it_a_code(signed_in: Client) ->
             "enrollment_enabled": "on",
             "enrollment_codes-TOTAL_FORMS": "0",
             "enrollment_codes-INITIAL_FORMS": "0",
+            "library_items-TOTAL_FORMS": "0",
+            "library_items-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.content[:2000]

@@ -171,6 +171,7 @@ INSTALLED_APPS = [
     "trellis.pki",
     "trellis.apns",
     "trellis.blueprints",
+    "trellis.library",
     "trellis.enrollment",
     "trellis.scep",
     "trellis.mdm",

@@ -9,6 +9,7 @@ from trellis.blueprints.api import BlueprintViewSet
 from trellis.core.views import healthz
 from trellis.enrollment.api import EnrollmentPortalView
 from trellis.enrollment.views import portal, portal_missing
+from trellis.library.api import ProfileViewSet
 from trellis.mdm import views as mdm_views
 from trellis.mdm.api import DeviceViewSet
 from trellis.scep.views import scep
@@ -16,6 +17,7 @@ from trellis.scep.views import scep
 router = SimpleRouter(trailing_slash=True)
 router.register("blueprints", BlueprintViewSet, basename="blueprint")
 router.register("devices", DeviceViewSet, basename="device")
+router.register("library/profiles", ProfileViewSet, basename="library-profile")
 
 api_urls = [
     path(

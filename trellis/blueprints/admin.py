@@ -10,6 +10,7 @@ from trellis.blueprints.services import (
     register_new_blueprint,
     update_blueprint,
 )
+from trellis.library.admin import BlueprintItemInline
 from trellis.mdm.models import Device
 
 
@@ -27,7 +28,7 @@ class EnrollmentCodeInline(admin.TabularInline):
 class BlueprintAdmin(admin.ModelAdmin):
     list_display = ["name", "enrollment_enabled", "current_code_display", "updated_at"]
     fields = ["name", "enrollment_enabled"]
-    inlines = [EnrollmentCodeInline]
+    inlines = [EnrollmentCodeInline, BlueprintItemInline]
     actions = ["change_code_action", "push_devices"]
 
     @admin.display(description="Enrollment code")

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from trellis.apns.delivery import request_push
 from trellis.blueprints.models import Blueprint
 from trellis.blueprints.services import change_code, create_blueprint, update_blueprint
+from trellis.library.api import BlueprintLibraryItems
 from trellis.mdm.models import Device
 
 
@@ -47,9 +48,13 @@ class BlueprintViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
+    BlueprintLibraryItems,
     viewsets.GenericViewSet[Blueprint],
 ):
-    """Create, list, read and update Blueprints; change a Blueprint's code."""
+    """Create, list, read and update Blueprints; change a Blueprint's code.
+
+    Also add profiles from the library to a Blueprint and take them off.
+    """
 
     queryset = Blueprint.objects.prefetch_related("enrollment_codes").order_by("id")
     serializer_class = BlueprintSerializer

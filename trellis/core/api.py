@@ -7,9 +7,19 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from trellis.core.errors import ProtocolError
+
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Answer model validation errors as 400 with their messages, like DRF's own."""
+    """Answer refusals with their status and reason, as DRF answers its own.
+
+    Model validation errors become a 400 with their messages; a ProtocolError
+    its own status with its reason as the detail.
+    """
+    if isinstance(exc, ProtocolError):
+        refusal = exceptions.APIException(detail=exc.reason)
+        refusal.status_code = exc.status
+        exc = refusal
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages

@@ -24,9 +24,12 @@ class PlistError(ValueError):
     """The bytes are not a property list."""
 
 
-def load_plist(data: bytes) -> Any:
-    """Parse an XML or binary property list; raise PlistError if it is not one."""
+def load_plist(data: bytes, fmt: plistlib.PlistFormat | None = None) -> Any:
+    """Parse an XML or binary property list; raise PlistError if it is not one.
+
+    The format is told by the first bytes unless `fmt` says which it is.
+    """
     try:
-        return plistlib.loads(data)
+        return plistlib.loads(data, fmt=fmt)
     except _PLIST_ERRORS as exc:
         raise PlistError(f"not a property list ({type(exc).__name__})") from exc
