@@ -352,14 +352,18 @@ def test_httpx_cert_argument_still_works(
 
 
 def test_stop_closes_open_connections(identity: ClientIdentity) -> None:
+    others = set(threading.enumerate())
     apns = ApnsStandIn([identity.certificate]).start()
+    # Other stand-ins of the test run may be alive: watch this one's thread.
+    mine = [t for t in threading.enumerate() if t not in others]
+    assert any(t.name == "apns-standin" for t in mine)
     with client(apns, identity) as http:
         assert push(http).status_code == 200
         apns.stop()
 
         with pytest.raises(httpx.TransportError):
             push(http)
-    assert not any(t.name == "apns-standin" for t in threading.enumerate())
+    assert not any(t.is_alive() for t in mine if t.name == "apns-standin")
 
 
 def test_listens_on_loopback_only(apns: ApnsStandIn) -> None:

@@ -56,13 +56,16 @@ def bound_device(
     device = next(iter(Device.objects.raw(sql, [udid])), None)
     if device is None:
         raise Refused("unknown device")
-    if device.bound_fingerprint != identity.fingerprint:
+    # The joined certificate columns arrive as plain attributes of the row.
+    bound = vars(device)
+    revoked_at = bound["bound_revoked_at"]
+    if bound["bound_fingerprint"] != identity.fingerprint:
         renewed = renewed_identity(device, identity)
         if renewed is None:
             raise Refused("the signing certificate is not bound to this device")
         adopt_renewed_identity(device, renewed)
-        device.bound_revoked_at = renewed.revoked_at
-    if device.bound_revoked_at is not None:
+        revoked_at = renewed.revoked_at
+    if revoked_at is not None:
         raise Refused("the device's identity certificate is revoked")
     return device
 
