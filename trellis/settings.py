@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from cryptography.fernet import Fernet
 
 
 def _env(name: str, default: str = "") -> str:
@@ -30,6 +31,24 @@ def _env_bool(name: str, default: bool) -> bool:
     if not raw:
         return default
     return raw in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in _env(name).split(",") if item.strip()]
+
+
+def _fernet_keys(name: str) -> list[str]:
+    """Read comma-separated Fernet keys, refusing at start-up any that is not one."""
+    keys = _env_list(name)
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError as exc:
+            raise SystemExit(
+                f"{name}: key {position} is not a Fernet key "
+                "(32 bytes in URL-safe base64)"
+            ) from exc
+    return keys
 
 
 def _private_folder(path: Path) -> Path:
@@ -124,6 +143,11 @@ EMAIL_HOST_PASSWORD = _env("TRELLIS_EMAIL_PASSWORD")
 EMAIL_USE_TLS = _env_bool("TRELLIS_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = _env("TRELLIS_EMAIL_FROM", "trellis@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Keys that encrypt secrets at rest (the CA, profile-signing and push keys):
+# the first encrypts, every one decrypts. Empty: a key generated into the
+# data folder (see trellis/core/sealing.py).
+TRELLIS_SECRET_KEYS = _fernet_keys("TRELLIS_SECRET_KEYS")
 
 DEBUG = _env_bool("TRELLIS_DEBUG", False)
 

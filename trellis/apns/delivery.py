@@ -18,6 +18,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from trellis.apns.keys import private_key_pem
 from trellis.apns.models import PushCertificate
 from trellis.apns.protocol import Notification, Outcome, PushResult, backoff
 from trellis.apns.provider import HTTP2Provider, PushCredentials, PushProvider
@@ -147,7 +148,7 @@ def credentials_of(certificate: PushCertificate) -> PushCredentials:
     """The certificate as the provider needs it."""
     fingerprint = hashlib.sha256(certificate.certificate_pem.encode()).hexdigest()
     return PushCredentials(
-        fingerprint, certificate.certificate_pem, certificate.private_key_pem
+        fingerprint, certificate.certificate_pem, private_key_pem(certificate)
     )
 
 
