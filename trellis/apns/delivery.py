@@ -73,6 +73,9 @@ def push_refusal(device: Device) -> str:
         return "The device is not enrolled."
     if not device.push_token or not device.push_magic:
         return "The device has not sent a push token yet."
+    certificate = device.identity_certificate
+    if certificate is not None and certificate.revoked_at is not None:
+        return "The device's identity is revoked: it could not fetch its commands."
     if device.push_token_invalid_at is not None:
         return (
             "APNs said the device's push token is no longer valid; pushes resume "
@@ -100,6 +103,8 @@ def push_devices(device_ids: Sequence[int]) -> PushReport:
             push_token__isnull=False,
             push_token_invalid_at__isnull=True,
         )
+        # A revoked device would be refused when it connects: waking it is noise.
+        .exclude(identity_certificate__revoked_at__isnull=False)
         .exclude(push_magic="")
         .values_list("pk", "push_token", "topic", "push_magic")
     )

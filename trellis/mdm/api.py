@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from trellis.apns.delivery import push_refusal, request_push
 from trellis.mdm.models import Command, Device
+from trellis.mdm.revocation import NoIdentity, revoke_identity
 
 
 class DeviceSerializer(serializers.ModelSerializer[Device]):
@@ -16,6 +17,9 @@ class DeviceSerializer(serializers.ModelSerializer[Device]):
         source="blueprint.name", read_only=True, default=None
     )
     push_token_valid = serializers.SerializerMethodField()
+    identity_revoked_at = serializers.DateTimeField(
+        source="identity_certificate.revoked_at", read_only=True, default=None
+    )
 
     def get_push_token_valid(self, device: Device) -> bool:
         return bool(device.push_token) and device.push_token_invalid_at is None
@@ -38,6 +42,7 @@ class DeviceSerializer(serializers.ModelSerializer[Device]):
             "status",
             "topic",
             "push_token_valid",
+            "identity_revoked_at",
             "last_push_at",
             "last_push_outcome",
             "last_push_reason",
@@ -90,7 +95,9 @@ class DeviceFilter(serializers.Serializer[None]):
 class DeviceViewSet(viewsets.ReadOnlyModelViewSet[Device]):
     """List and read devices; list a device's commands."""
 
-    queryset = Device.objects.select_related("blueprint").order_by("id")
+    queryset = Device.objects.select_related(
+        "blueprint", "identity_certificate"
+    ).order_by("id")
     serializer_class = DeviceSerializer
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
@@ -110,6 +117,16 @@ class DeviceViewSet(viewsets.ReadOnlyModelViewSet[Device]):
             return Response({"detail": refusal}, status=status.HTTP_409_CONFLICT)
         request_push([device.pk])
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
+
+    @action(detail=True, methods=["post"], url_path="revoke-identity")
+    def revoke_identity(self, request: Request, pk: str | None = None) -> Response:
+        """Refuse every check-in and connect made with the device's certificate."""
+        device = self.get_object()
+        try:
+            revoke_identity(device, actor=request.user.get_username())
+        except NoIdentity as exc:
+            return Response({"detail": str(exc)}, status=exc.status)
+        return Response(self.get_serializer(device).data)
 
     @action(detail=True, methods=["get"])
     def commands(self, request: Request, pk: str | None = None) -> Response:
