@@ -5,6 +5,7 @@ The README's configuration table lists the same variables; keep them in step.
 
 import os
 import secrets
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -49,6 +50,19 @@ def _fernet_keys(name: str) -> list[str]:
                 "(32 bytes in URL-safe base64)"
             ) from exc
     return keys
+
+
+def _networks(name: str) -> list[IPv4Network | IPv6Network]:
+    """Read comma-separated addresses and networks (CIDR) into networks."""
+    networks = []
+    for item in _env_list(name):
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError as exc:
+            raise SystemExit(
+                f"{name}: {item!r} is not an IP address or network"
+            ) from exc
+    return networks
 
 
 def _private_folder(path: Path) -> Path:
@@ -148,6 +162,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # the first encrypts, every one decrypts. Empty: a key generated into the
 # data folder (see trellis/core/sealing.py).
 TRELLIS_SECRET_KEYS = _fernet_keys("TRELLIS_SECRET_KEYS")
+
+# A TLS-terminating proxy may pass the device's client certificate in this
+# header (empty: off); it is believed only from these addresses and networks.
+TRELLIS_CLIENT_CERT_HEADER = _env("TRELLIS_CLIENT_CERT_HEADER")
+TRELLIS_TRUSTED_PROXIES = _networks("TRELLIS_TRUSTED_PROXIES")
 
 DEBUG = _env_bool("TRELLIS_DEBUG", False)
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from trellis.core.errors import BadMessage, TooLarge
 from trellis.mdm.checkin import handle_checkin
 from trellis.mdm.connect import handle_connect
-from trellis.mdm.identity import RequestIdentity, verify_request_identity
+from trellis.mdm.identity import RequestIdentity, identify_request
 from trellis.mdm.protocol import MessageError, read_checkin, read_connect
 
 CHECKIN_MAX_BYTES = 1024 * 1024
@@ -44,11 +44,11 @@ def connect(request: HttpRequest) -> HttpResponse:
 def _signed_message(
     request: HttpRequest, limit: int, read: Callable[[bytes], Message]
 ) -> tuple[bytes, Message, RequestIdentity]:
-    """Check who signed the body, then read it as a message.
+    """Check who sent the body, then read it as a message.
 
-    The signature is checked first: it costs a hash of the body, while
-    reading a large property list costs far more, and only devices Trellis
-    enrolled get that far.
+    The identity is checked first: a signature costs a hash of the body,
+    while reading a large property list costs far more, and only devices
+    Trellis enrolled get that far.
     """
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -57,7 +57,9 @@ def _signed_message(
     if length > limit:
         raise TooLarge(f"body of {length} bytes is over the {limit}-byte limit")
     body = request.body
-    identity = verify_request_identity(request.headers.get("Mdm-Signature"), body)
+    identity = identify_request(
+        body, request.headers, request.META.get("REMOTE_ADDR", "")
+    )
     try:
         message = read(body)
     except MessageError as exc:
