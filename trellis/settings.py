@@ -313,5 +313,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": _env("TRELLIS_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
+        # Whatever the root level, these never log what would carry secrets:
+        # SQL parameters (push magic, tokens, sealed keys), request addresses
+        # (APNs paths end in the device's push token) and HTTP/2 headers.
+        "django.db.backends": {"level": "INFO"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "INFO"},
+        "hpack": {"level": "WARNING"},
+        "h2": {"level": "WARNING"},
     },
 }
