@@ -208,3 +208,16 @@ def test_nothing_answered_with_a_server_error(prepared) -> None:
     log = server.log.read_text()
     assert '" 500 ' not in log
     assert "Traceback" not in log
+
+
+def test_the_first_start_encrypts_keys_under_a_generated_key(trellis_server) -> None:
+    keys = trellis_server.data_dir / "secret-keys"
+    log = trellis_server.log.read_text()
+
+    assert keys.stat().st_mode & 0o777 == 0o600
+    for name in ("ca.key", "profile-signer.key"):
+        stored = (trellis_server.data_dir / "pki" / name).read_bytes()
+        assert b"PRIVATE KEY" not in stored
+    assert f"generated into {keys}" in log
+    assert "only protects against a leak of the database alone" in log
+    assert keys.read_text().strip() not in log
