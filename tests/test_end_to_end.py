@@ -143,9 +143,15 @@ def test_scepclient_gets_a_certificate_once(prepared, tmp_path: Path) -> None:
     assert not (tmp_path / "second" / "cert.pem").exists()
 
 
-def test_twenty_simulated_devices_enroll_concurrently(prepared) -> None:
+@pytest.fixture(scope="module")
+def simulated(prepared) -> subprocess.CompletedProcess[str]:
+    """Twenty devices enrolled at once by the simulator, once per test process.
+
+    Tests that look at these devices take this fixture rather than relying
+    on another test having run first in the same process.
+    """
     server, blueprint = prepared
-    result = server.manage(
+    return server.manage(
         "simulate_devices",
         "--portal",
         f"{server.url}/enroll",
@@ -157,6 +163,11 @@ def test_twenty_simulated_devices_enroll_concurrently(prepared) -> None:
         "20",
         "--json",
     )
+
+
+def test_twenty_simulated_devices_enroll_concurrently(prepared, simulated) -> None:
+    server, blueprint = prepared
+    result = simulated
     assert result.returncode == 0, result.stdout + result.stderr
     outcomes = [
         json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")
@@ -178,7 +189,7 @@ def test_twenty_simulated_devices_enroll_concurrently(prepared) -> None:
 
 
 def test_enrolled_devices_were_pushed_by_the_background_runner(
-    prepared, apns_standin
+    prepared, simulated, apns_standin
 ) -> None:
     server, blueprint = prepared
     with server.api() as api:
