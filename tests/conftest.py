@@ -39,6 +39,18 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture
+def own_data_dir(settings, tmp_path: Path) -> Iterator[Path]:
+    """A data folder (CA, keys, generated secret key) for this test alone."""
+    folder = tmp_path / "data"
+    folder.mkdir(mode=0o700)
+    settings.TRELLIS_DATA_DIR = folder
+    settings.TRELLIS_SECRET_KEYS = []
+    forget_cached_identities()
+    yield folder
+    forget_cached_identities()
+
+
+@pytest.fixture
 def push_certificate(db: None) -> PushPair:
     """A valid MDM push certificate, installed."""
     pair = push_pair()

@@ -128,9 +128,15 @@ def test_scepclient_gets_a_certificate_once(prepared, tmp_path: Path) -> None:
     assert not (tmp_path / "second" / "cert.pem").exists()
 
 
-def test_twenty_simulated_devices_enroll_concurrently(prepared) -> None:
+@pytest.fixture(scope="module")
+def simulated(prepared) -> subprocess.CompletedProcess[str]:
+    """Twenty devices enrolled at once by the simulator, once per test process.
+
+    Tests that look at these devices take this fixture rather than relying
+    on another test having run first in the same process.
+    """
     server, blueprint = prepared
-    result = server.manage(
+    return server.manage(
         "simulate_devices",
         "--portal",
         f"{server.url}/enroll",
@@ -142,6 +148,11 @@ def test_twenty_simulated_devices_enroll_concurrently(prepared) -> None:
         "20",
         "--json",
     )
+
+
+def test_twenty_simulated_devices_enroll_concurrently(prepared, simulated) -> None:
+    server, blueprint = prepared
+    result = simulated
     assert result.returncode == 0, result.stdout + result.stderr
     outcomes = [
         json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")
@@ -163,7 +174,7 @@ def test_twenty_simulated_devices_enroll_concurrently(prepared) -> None:
 
 
 def test_enrolled_devices_were_pushed_by_the_background_runner(
-    prepared, apns_standin
+    prepared, simulated, apns_standin
 ) -> None:
     server, blueprint = prepared
     with server.api() as api:
@@ -193,3 +204,16 @@ def test_nothing_answered_with_a_server_error(prepared) -> None:
     log = server.log.read_text()
     assert '" 500 ' not in log
     assert "Traceback" not in log
+
+
+def test_the_first_start_encrypts_keys_under_a_generated_key(trellis_server) -> None:
+    keys = trellis_server.data_dir / "secret-keys"
+    log = trellis_server.log.read_text()
+
+    assert keys.stat().st_mode & 0o777 == 0o600
+    for name in ("ca.key", "profile-signer.key"):
+        stored = (trellis_server.data_dir / "pki" / name).read_bytes()
+        assert b"PRIVATE KEY" not in stored
+    assert f"generated into {keys}" in log
+    assert "only protects against a leak of the database alone" in log
+    assert keys.read_text().strip() not in log

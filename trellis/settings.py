@@ -5,10 +5,12 @@ The README's configuration table lists the same variables; keep them in step.
 
 import os
 import secrets
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from cryptography.fernet import Fernet
 
 
 def _env(name: str, default: str = "") -> str:
@@ -30,6 +32,37 @@ def _env_bool(name: str, default: bool) -> bool:
     if not raw:
         return default
     return raw in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in _env(name).split(",") if item.strip()]
+
+
+def _fernet_keys(name: str) -> list[str]:
+    """Read comma-separated Fernet keys, refusing at start-up any that is not one."""
+    keys = _env_list(name)
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError as exc:
+            raise SystemExit(
+                f"{name}: key {position} is not a Fernet key "
+                "(32 bytes in URL-safe base64)"
+            ) from exc
+    return keys
+
+
+def _networks(name: str) -> list[IPv4Network | IPv6Network]:
+    """Read comma-separated addresses and networks (CIDR) into networks."""
+    networks = []
+    for item in _env_list(name):
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError as exc:
+            raise SystemExit(
+                f"{name}: {item!r} is not an IP address or network"
+            ) from exc
+    return networks
 
 
 def _private_folder(path: Path) -> Path:
@@ -138,6 +171,16 @@ EMAIL_HOST_PASSWORD = _env("TRELLIS_EMAIL_PASSWORD")
 EMAIL_USE_TLS = _env_bool("TRELLIS_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = _env("TRELLIS_EMAIL_FROM", "trellis@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Keys that encrypt secrets at rest (the CA, profile-signing and push keys):
+# the first encrypts, every one decrypts. Empty: a key generated into the
+# data folder (see trellis/core/sealing.py).
+TRELLIS_SECRET_KEYS = _fernet_keys("TRELLIS_SECRET_KEYS")
+
+# A TLS-terminating proxy may pass the device's client certificate in this
+# header (empty: off); it is believed only from these addresses and networks.
+TRELLIS_CLIENT_CERT_HEADER = _env("TRELLIS_CLIENT_CERT_HEADER")
+TRELLIS_TRUSTED_PROXIES = _networks("TRELLIS_TRUSTED_PROXIES")
 
 DEBUG = _env_bool("TRELLIS_DEBUG", False)
 
@@ -285,5 +328,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": _env("TRELLIS_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
+        # Whatever the root level, these never log what would carry secrets:
+        # SQL parameters (push magic, tokens, sealed keys), request addresses
+        # (APNs paths end in the device's push token) and HTTP/2 headers.
+        "django.db.backends": {"level": "INFO"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "INFO"},
+        "hpack": {"level": "WARNING"},
+        "h2": {"level": "WARNING"},
     },
 }

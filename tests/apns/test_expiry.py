@@ -6,6 +6,7 @@ from django.test import Client
 
 from tests.support.certificates import push_pair
 from trellis.apns.services import install_push_certificate, notify_expiry
+from trellis.core.sealing import seal_text
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +58,7 @@ def test_an_expired_certificate_is_an_error_on_admin_pages(
         topic="com.apple.mgmt.External.x",
         not_after=pair.certificate.not_valid_after_utc,
         certificate_pem=pair.certificate_pem,
-        private_key_pem=pair.key_pem,
+        sealed_private_key=seal_text(pair.key_pem),
     )
     client.force_login(admin_user)
     assert b"expired on" in client.get("/admin/").content

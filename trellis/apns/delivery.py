@@ -18,6 +18,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from trellis.apns.keys import private_key_pem
 from trellis.apns.models import PushCertificate
 from trellis.apns.protocol import Notification, Outcome, PushResult, backoff
 from trellis.apns.provider import HTTP2Provider, PushCredentials, PushProvider
@@ -72,6 +73,9 @@ def push_refusal(device: Device) -> str:
         return "The device is not enrolled."
     if not device.push_token or not device.push_magic:
         return "The device has not sent a push token yet."
+    certificate = device.identity_certificate
+    if certificate is not None and certificate.revoked_at is not None:
+        return "The device's identity is revoked: it could not fetch its commands."
     if device.push_token_invalid_at is not None:
         return (
             "APNs said the device's push token is no longer valid; pushes resume "
@@ -99,6 +103,8 @@ def push_devices(device_ids: Sequence[int]) -> PushReport:
             push_token__isnull=False,
             push_token_invalid_at__isnull=True,
         )
+        # A revoked device would be refused when it connects: waking it is noise.
+        .exclude(identity_certificate__revoked_at__isnull=False)
         .exclude(push_magic="")
         .values_list("pk", "push_token", "topic", "push_magic")
     )
@@ -147,7 +153,7 @@ def credentials_of(certificate: PushCertificate) -> PushCredentials:
     """The certificate as the provider needs it."""
     fingerprint = hashlib.sha256(certificate.certificate_pem.encode()).hexdigest()
     return PushCredentials(
-        fingerprint, certificate.certificate_pem, certificate.private_key_pem
+        fingerprint, certificate.certificate_pem, private_key_pem(certificate)
     )
 
 

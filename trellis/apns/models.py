@@ -3,6 +3,11 @@
 from django.db import models
 from django.utils import timezone
 
+SEALED_HELP = (
+    "The PEM private key, encrypted with TRELLIS_SECRET_KEYS "
+    "(plain PEM if stored before encryption; sealed at the next start)."
+)
+
 
 class PushCertificate(models.Model):
     """An uploaded MDM push certificate and its private key.
@@ -14,7 +19,7 @@ class PushCertificate(models.Model):
     serial_number = models.CharField(max_length=64, blank=True)
     not_after = models.DateTimeField()
     certificate_pem = models.TextField()
-    private_key_pem = models.TextField()
+    sealed_private_key = models.TextField(help_text=SEALED_HELP)
     uploaded_at = models.DateTimeField(auto_now_add=True)
     uploaded_by = models.CharField(max_length=150, blank=True)
     # A problem APNs reported with this certificate (403), shown to admins.
@@ -41,7 +46,7 @@ class PushCertificate(models.Model):
 class PushCertificateRequest(models.Model):
     """A key Trellis generated, and its CSR, waiting for the signed certificate."""
 
-    private_key_pem = models.TextField()
+    sealed_private_key = models.TextField(help_text=SEALED_HELP)
     csr_pem = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=150, blank=True)

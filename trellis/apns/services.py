@@ -8,6 +8,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from trellis.apns import keys
 from trellis.apns.certificates import (
     PushCertificateError,
     PushIdentity,
@@ -17,6 +18,7 @@ from trellis.apns.certificates import (
 )
 from trellis.apns.models import PushCertificate, PushCertificateRequest
 from trellis.audit.services import record_event
+from trellis.core.sealing import seal_text
 from trellis.mdm.models import Device
 
 logger = logging.getLogger(__name__)
@@ -51,7 +53,7 @@ def create_push_certificate_request(
     """Generate and keep a private key; answer it with its CSR for Apple's process."""
     generated = create_signing_request(common_name, email)
     request = PushCertificateRequest.objects.create(
-        private_key_pem=generated.private_key_pem,
+        sealed_private_key=seal_text(generated.private_key_pem),
         csr_pem=generated.csr_pem,
         created_by=actor,
     )
@@ -73,7 +75,7 @@ def check_push_certificate(
     request = None
     if private_key_pem is None:
         request = _request_for(certificate_pem)
-        private_key_pem = request.private_key_pem
+        private_key_pem = keys.private_key_pem(request)
     identity = read_push_identity(certificate_pem, private_key_pem)
     current = current_push_certificate()
     if (
@@ -105,7 +107,7 @@ def install_push_certificate(
         serial_number=identity.serial_number,
         not_after=identity.not_after,
         certificate_pem=identity.certificate_pem,
-        private_key_pem=identity.private_key_pem,
+        sealed_private_key=seal_text(identity.private_key_pem),
         uploaded_by=actor,
     )
     if request is not None:
@@ -204,7 +206,7 @@ def notify_expiry() -> bool:
 
 def _request_for(certificate_pem: str) -> PushCertificateRequest:
     for request in PushCertificateRequest.objects.all()[:20]:
-        if key_matches(certificate_pem, request.private_key_pem):
+        if key_matches(certificate_pem, keys.private_key_pem(request)):
             return request
     raise PushCertificateError(
         "No private key was given, and none of the keys Trellis generated for a "

@@ -42,3 +42,14 @@ class TooLarge(ProtocolError):
     """The body is larger than this endpoint accepts."""
 
     status = 413
+
+
+class SecretsUnavailable(Exception):
+    """A secret at rest cannot be decrypted with the configured keys.
+
+    A server fault, not the client's: the answer is 503 with a short
+    message, and the log says which secret and where the keys came from,
+    never the keys themselves.
+    """
+
+    status = 503

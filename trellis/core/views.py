@@ -13,7 +13,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        get_authority()
+        # The key too: a CA whose key no configured secret key opens is unusable.
+        _ = get_authority().key
     except Exception as exc:  # any failure here means "not ready"
         return JsonResponse(
             {"status": "unavailable", "reason": type(exc).__name__}, status=503

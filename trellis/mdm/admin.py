@@ -1,9 +1,12 @@
+from datetime import datetime
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from trellis.apns.delivery import push_refusal, request_push
 from trellis.mdm.models import Command, Device
+from trellis.mdm.revocation import NoIdentity, revoke_identity
 
 
 class CommandInline(admin.TabularInline):
@@ -36,9 +39,11 @@ class DeviceAdmin(admin.ModelAdmin):
         "last_seen",
         "last_push_outcome",
         "push_token_valid",
+        "identity_revoked_at",
     ]
+    list_select_related = ["blueprint", "identity_certificate"]
     list_filter = ["status", "device_family", "blueprint", "last_push_outcome"]
-    actions = ["push_now"]
+    actions = ["push_now", "revoke_identity_action"]
     search_fields = ["udid", "serial_number", "name"]
     readonly_fields = [
         "udid",
@@ -54,6 +59,7 @@ class DeviceAdmin(admin.ModelAdmin):
         "status",
         "topic",
         "identity_certificate",
+        "identity_revoked_at",
         "enrollment_session",
         "first_seen",
         "last_seen",
@@ -74,6 +80,26 @@ class DeviceAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="Token valid")
     def push_token_valid(self, device: Device) -> bool:
         return bool(device.push_token) and device.push_token_invalid_at is None
+
+    @admin.display(description="Identity revoked")
+    def identity_revoked_at(self, device: Device) -> datetime | None:
+        certificate = device.identity_certificate
+        return certificate.revoked_at if certificate is not None else None
+
+    @admin.action(description="Revoke identity (refuse its check-ins and connects)")
+    def revoke_identity_action(
+        self, request: HttpRequest, queryset: QuerySet[Device]
+    ) -> None:
+        actor = request.user.get_username()
+        revoked = 0
+        for device in queryset.select_related("identity_certificate"):
+            try:
+                revoke_identity(device, actor)
+            except NoIdentity as exc:
+                messages.warning(request, f"{device}: {exc}")
+            else:
+                revoked += 1
+        messages.success(request, f"Identity revoked for {revoked} device(s).")
 
     @admin.action(description="Push now")
     def push_now(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:

@@ -15,6 +15,7 @@ from trellis.mdm.commands import cancel_command, enqueue_command, skip_head_comm
 from trellis.mdm.devices import identity_state
 from trellis.mdm.models import Command, Device
 from trellis.mdm.renewal import start_identity_renewal
+from trellis.mdm.revocation import NoIdentity, revoke_identity
 
 UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
@@ -35,6 +36,10 @@ class DeviceSerializer(serializers.ModelSerializer[Device]):
 
     def get_bootstrap_token_escrowed(self, device: Device) -> bool:
         return bool(device.bootstrap_token)
+
+    identity_revoked_at = serializers.DateTimeField(
+        source="identity_certificate.revoked_at", read_only=True, default=None
+    )
 
     def get_push_token_valid(self, device: Device) -> bool:
         return bool(device.push_token) and device.push_token_invalid_at is None
@@ -61,6 +66,7 @@ class DeviceSerializer(serializers.ModelSerializer[Device]):
             "identity_state",
             "awaiting_configuration",
             "bootstrap_token_escrowed",
+            "identity_revoked_at",
             "last_push_at",
             "last_push_outcome",
             "last_push_reason",
@@ -154,6 +160,16 @@ class DeviceViewSet(viewsets.ReadOnlyModelViewSet[Device]):
             return Response({"detail": refusal}, status=status.HTTP_409_CONFLICT)
         request_push([device.pk])
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
+
+    @action(detail=True, methods=["post"], url_path="revoke-identity")
+    def revoke_identity(self, request: Request, pk: str | None = None) -> Response:
+        """Refuse every check-in and connect made with the device's certificate."""
+        device = self.get_object()
+        try:
+            revoke_identity(device, actor=request.user.get_username())
+        except NoIdentity as exc:
+            return Response({"detail": str(exc)}, status=exc.status)
+        return Response(self.get_serializer(device).data)
 
     @action(detail=True, methods=["get", "post"])
     def commands(self, request: Request, pk: str | None = None) -> Response:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from trellis.core.errors import BadMessage, TooLarge
 from trellis.mdm.checkin import handle_checkin
 from trellis.mdm.connect import handle_connect, handle_unreadable_answer
-from trellis.mdm.identity import RequestIdentity, verify_request_identity
+from trellis.mdm.identity import RequestIdentity, identify_request
 from trellis.mdm.protocol import Answer, MessageError, read_checkin, read_connect
 
 CHECKIN_MAX_BYTES = 1024 * 1024
@@ -45,11 +45,11 @@ def connect(request: HttpRequest) -> HttpResponse:
 
 
 def _signed_body(request: HttpRequest, limit: int) -> tuple[bytes, RequestIdentity]:
-    """Read the body and answer who signed it.
+    """Read the body and answer who sent it.
 
-    The signature is checked before the body is read as a message: it costs a
-    hash of the body, while reading a large property list costs far more, and
-    only devices Trellis enrolled get that far.
+    The identity is checked before the body is read as a message: a signature
+    costs a hash of the body, while reading a large property list costs far
+    more, and only devices Trellis enrolled get that far.
     """
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -58,7 +58,10 @@ def _signed_body(request: HttpRequest, limit: int) -> tuple[bytes, RequestIdenti
     if length > limit:
         raise TooLarge(f"body of {length} bytes is over the {limit}-byte limit")
     body = request.body
-    return body, verify_request_identity(request.headers.get("Mdm-Signature"), body)
+    identity = identify_request(
+        body, request.headers, request.META.get("REMOTE_ADDR", "")
+    )
+    return body, identity
 
 
 def _respond(answer: Answer) -> HttpResponse:

@@ -10,6 +10,7 @@ import hashlib
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 
 from cryptography import x509
@@ -31,9 +32,17 @@ class CertificateAuthority:
     """The CA certificate and key, with the operations Trellis needs of them."""
 
     certificate: x509.Certificate
-    key: rsa.RSAPrivateKey
+    key_path: Path
     certificate_der: bytes = field(repr=False)
     fingerprint: str = field(default="")
+
+    @cached_property
+    def key(self) -> rsa.RSAPrivateKey:
+        """The CA key, decrypted on first use: checking signatures never needs it."""
+        key = keystore.read_private_key(self.key_path)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise RuntimeError("the CA key must be an RSA key")
+        return key
 
     def issue_device_certificate(
         self, public_key: CertificatePublicKeyTypes, subject: x509.Name, days: int
@@ -96,14 +105,11 @@ def get_authority() -> CertificateAuthority:
     with _lock, _file_lock(directory):
         if not (directory / "ca.key").exists():
             _create_authority(directory)
-        key = keystore.read_private_key(directory / "ca.key")
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise RuntimeError("the CA key must be an RSA key")
         certificate = keystore.read_certificates(directory / "ca.crt")[0]
         der = certificate.public_bytes(serialization.Encoding.DER)
         authority = CertificateAuthority(
             certificate=certificate,
-            key=key,
+            key_path=directory / "ca.key",
             certificate_der=der,
             fingerprint=hashlib.sha256(der).hexdigest(),
         )
@@ -152,6 +158,13 @@ def install_profile_signer(
     keystore.write_private_key(directory / "profile-signer.key", key)
     keystore.write_certificates(directory / "profile-signer.crt", certificates)
     _signers.pop(directory, None)
+
+
+def private_key_files() -> list[Path]:
+    """The CA and profile-signing key files that exist."""
+    directory = pki_dir()
+    names = ("ca.key", "profile-signer.key")
+    return [directory / name for name in names if (directory / name).exists()]
 
 
 def forget_cached_identities() -> None:

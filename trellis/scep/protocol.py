@@ -120,7 +120,9 @@ def read_certificate_request(
         csr = x509.load_der_x509_csr(plain)
         csr.public_key()
         valid = csr.is_signature_valid
-    except (ValueError, UnsupportedAlgorithm) as exc:
+    except (ValueError, x509.InvalidVersion, UnsupportedAlgorithm) as exc:
+        # InvalidVersion is no ValueError: a CSR of another version than 1
+        # would otherwise escape as a server error.
         raise ScepError("the request is not a readable PKCS#10 CSR") from exc
     if not valid:
         raise ScepError("the CSR's signature does not verify")
@@ -134,6 +136,10 @@ def challenge_password(csr: x509.CertificateSigningRequest) -> str | None:
             AttributeOID.CHALLENGE_PASSWORD
         )
     except x509.AttributeNotFound:
+        return None
+    except ValueError:
+        # cryptography reads no attribute with several values (or a long-form
+        # tag); such a request has no challenge Trellis can check.
         return None
     value = attribute.value
     try:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import close_old_connections
 
+from trellis.core.errors import SecretsUnavailable
+
 logger = logging.getLogger(__name__)
 
 Work = Callable[[], object]
@@ -80,6 +82,8 @@ def run_task(name: str) -> None:
     started = time.monotonic()
     try:
         func()
+    except SecretsUnavailable as exc:
+        logger.error("background task failed task=%s reason=%s", name, exc)
     except Exception:
         logger.exception("background task failed task=%s", name)
     else:
