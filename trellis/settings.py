@@ -3,6 +3,7 @@
 The README's configuration table lists the same variables; keep them in step.
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -30,6 +31,35 @@ def _env_bool(name: str, default: bool) -> bool:
     if not raw:
         return default
     return raw in {"1", "true", "yes", "on"}
+
+
+def _env_networks(
+    name: str,
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    raw = [part.strip() for part in _env(name).split(",") if part.strip()]
+    try:
+        return tuple(ipaddress.ip_network(part, strict=False) for part in raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name}: {exc}") from exc
+
+
+def _cache(url: str, prefix: str) -> dict[str, object]:
+    """Answer the cache for TRELLIS_CACHE_URL: Redis, or a table in the database."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": prefix,
+        }
+    if url:
+        raise SystemExit(f"TRELLIS_CACHE_URL must be redis://... or empty, not {url!r}")
+    # Culling drops arbitrary rows once MAX_ENTRIES is passed; the limit is
+    # high so that the portal's counters survive an attack from many addresses.
+    return {
+        "BACKEND": "trellis.core.cache.DatabaseCache",
+        "LOCATION": "trellis_cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
 
 
 def _private_folder(path: Path) -> Path:
@@ -105,6 +135,32 @@ TRELLIS_REPUSH_MINUTES = _env_int("TRELLIS_REPUSH_MINUTES", 30)
 TRELLIS_UNRESPONSIVE_HOURS = _env_int("TRELLIS_UNRESPONSIVE_HOURS", 72)
 # Warn about the push certificate's expiry from this many days before it.
 TRELLIS_PUSH_WARNING_DAYS = _env_int("TRELLIS_PUSH_WARNING_DAYS", 30)
+
+# Throttling of wrong enrollment codes: past a limit, wrong codes are answered
+# 429 (valid codes never are; see trellis/enrollment/views.py). 10 per address
+# in 10 minutes leaves room for a class or an office behind one address to
+# mistype now and then, while a script there is answered 429 from its
+# eleventh guess on. 200 across the portal in 10 minutes (one every three
+# seconds) is far beyond honest typing errors even on a day of mass
+# enrollment, and trips when many addresses guess together. 0 switches a
+# limit off.
+TRELLIS_PORTAL_FAILURES_PER_ADDRESS = _env_int(
+    "TRELLIS_PORTAL_FAILURES_PER_ADDRESS", 10
+)
+TRELLIS_PORTAL_FAILURES_TOTAL = _env_int("TRELLIS_PORTAL_FAILURES_TOTAL", 200)
+TRELLIS_PORTAL_FAILURE_WINDOW_SECONDS = max(
+    1, _env_int("TRELLIS_PORTAL_FAILURE_WINDOW_SECONDS", 600)
+)
+
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks).
+TRELLIS_TRUSTED_PROXIES = _env_networks("TRELLIS_TRUSTED_PROXIES")
+
+# Where counters shared by the web workers live: redis://… or, when empty, a
+# table in the database (`manage.py createcachetable`, run by `make run`).
+TRELLIS_CACHE_URL = _env("TRELLIS_CACHE_URL")
+# Keeps apart the keys of several Trellis instances sharing one Redis.
+TRELLIS_CACHE_KEY_PREFIX = _env("TRELLIS_CACHE_KEY_PREFIX", "trellis")
+CACHES = {"default": _cache(TRELLIS_CACHE_URL, TRELLIS_CACHE_KEY_PREFIX)}
 
 # Background work: a Celery broker (redis://… or amqp://…), or empty for the
 # embedded runner inside the web workers.

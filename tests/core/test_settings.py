@@ -28,7 +28,9 @@ def _settings_under(tmp_path, **env: str) -> dict:
         "'csrf_secure': s.CSRF_COOKIE_SECURE, "
         "'session_http_only': s.SESSION_COOKIE_HTTPONLY, "
         "'csrf_http_only': s.CSRF_COOKIE_HTTPONLY, "
-        "'hsts': s.SECURE_HSTS_SECONDS}))"
+        "'hsts': s.SECURE_HSTS_SECONDS, "
+        "'cache': s.CACHES['default']['BACKEND'], "
+        "'proxies': [str(n) for n in s.TRELLIS_TRUSTED_PROXIES]}))"
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
@@ -56,3 +58,23 @@ def test_an_https_address_makes_cookies_secure_and_turns_hsts_on(tmp_path) -> No
     assert https["hsts"] >= 31_536_000
     assert not plain["session_secure"] and not plain["csrf_secure"]
     assert plain["hsts"] == 0
+
+
+def test_the_cache_url_chooses_the_backend(tmp_path) -> None:
+    default = _settings_under(tmp_path)
+    redis = _settings_under(tmp_path, TRELLIS_CACHE_URL="redis://127.0.0.1:6379/4")
+    wrong = _settings_under(tmp_path, TRELLIS_CACHE_URL="memcached://127.0.0.1")
+
+    assert default["cache"] == "trellis.core.cache.DatabaseCache"
+    assert redis["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert "TRELLIS_CACHE_URL" in wrong["error"]
+
+
+def test_trusted_proxies_are_read_as_networks(tmp_path) -> None:
+    read = _settings_under(
+        tmp_path, TRELLIS_TRUSTED_PROXIES="10.0.0.1, 192.168.0.0/16,2001:db8::/32"
+    )
+    wrong = _settings_under(tmp_path, TRELLIS_TRUSTED_PROXIES="10.0.0.1,proxy.lan")
+
+    assert read["proxies"] == ["10.0.0.1/32", "192.168.0.0/16", "2001:db8::/32"]
+    assert "TRELLIS_TRUSTED_PROXIES" in wrong["error"]
