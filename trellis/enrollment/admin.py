@@ -1,16 +1,20 @@
 from django.contrib import admin
 
+from trellis.core.admin import TrellisModelAdmin
 from trellis.enrollment.models import EnrollmentPortal, EnrollmentSession
 from trellis.enrollment.services import set_portal_enabled, set_portal_locked
 
 
 @admin.register(EnrollmentPortal)
-class EnrollmentPortalAdmin(admin.ModelAdmin):
+class EnrollmentPortalAdmin(TrellisModelAdmin):
     list_display = ["__str__", "enabled", "locked", "updated_at"]
     fields = ["enabled", "locked"]
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return not EnrollmentPortal.objects.exists()
+        return (
+            super().has_add_permission(request)
+            and not EnrollmentPortal.objects.exists()
+        )
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         actor = request.user.get_username()
@@ -22,7 +26,7 @@ class EnrollmentPortalAdmin(admin.ModelAdmin):
 
 
 @admin.register(EnrollmentSession)
-class EnrollmentSessionAdmin(admin.ModelAdmin):
+class EnrollmentSessionAdmin(TrellisModelAdmin):
     list_display = ["id", "blueprint", "created_at", "client_ip", "status", "outcome"]
     list_filter = ["status", "blueprint"]
     readonly_fields = [

@@ -25,6 +25,8 @@ class PortalSerializer(serializers.Serializer[EnrollmentPortal]):
 class EnrollmentPortalView(APIView):
     """Read the portal's state, switch it on or off, lock or unlock it."""
 
+    permission_model = EnrollmentPortal
+
     def get(self, request: Request) -> Response:
         return Response(PortalSerializer(EnrollmentPortal.load()).data)
 

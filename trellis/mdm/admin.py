@@ -3,6 +3,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from trellis.apns.delivery import push_refusal, request_push
+from trellis.core.admin import TrellisModelAdmin
 from trellis.mdm.models import Command, Device
 
 
@@ -25,7 +26,7 @@ class CommandInline(admin.TabularInline):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(TrellisModelAdmin):
     list_display = [
         "__str__",
         "serial_number",
@@ -75,7 +76,7 @@ class DeviceAdmin(admin.ModelAdmin):
     def push_token_valid(self, device: Device) -> bool:
         return bool(device.push_token) and device.push_token_invalid_at is None
 
-    @admin.action(description="Push now")
+    @admin.action(description="Push now", permissions=["change"])
     def push_now(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
         refusals = [
             f"{device}: {push_refusal(device)}"
