@@ -355,8 +355,15 @@ def test_httpx_cert_argument_still_works(
     assert apns.recorded[0].client_serial == identity.certificate.serial_number
 
 
+def _standin_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "apns-standin"}
+
+
 def test_stop_closes_open_connections(identity: ClientIdentity) -> None:
+    # The session's shared stand-in may be running in this process already.
+    already_running = _standin_threads()
     apns = ApnsStandIn([identity.certificate]).start()
+    assert len(_standin_threads() - already_running) == 1
     with client(apns, identity) as http:
         assert push(http).status_code == 200
         started = time.monotonic()
@@ -365,7 +372,7 @@ def test_stop_closes_open_connections(identity: ClientIdentity) -> None:
         assert time.monotonic() - started < 2
         with pytest.raises(httpx.TransportError):
             push(http)
-    assert not any(t.name == "apns-standin" for t in threading.enumerate())
+    assert _standin_threads() == already_running
 
 
 def test_listens_on_loopback_only(apns: ApnsStandIn) -> None:
