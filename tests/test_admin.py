@@ -106,3 +106,20 @@ def test_uploading_the_push_certificate_in_the_admin(signed_in: Client) -> None:
     )
     assert right.status_code == 302
     assert PushCertificate.objects.get().topic == DEFAULT_TOPIC
+
+
+def test_locking_the_portal_in_the_admin_closes_it_and_is_audited(
+    signed_in: Client, open_portal
+) -> None:
+    portal = EnrollmentPortal.load()
+    response = signed_in.post(
+        f"/admin/enrollment/enrollmentportal/{portal.pk}/change/",
+        {"enabled": "on", "locked": "on"},
+    )
+
+    assert response.status_code == 302
+    assert EnrollmentPortal.load().locked
+    assert AuditEvent.objects.filter(action="portal.locked", actor="root").exists()
+    assert not AuditEvent.objects.filter(action="portal.disabled").exists()
+    signed_in.logout()
+    assert signed_in.get("/enroll").status_code == 404

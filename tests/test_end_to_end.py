@@ -19,7 +19,9 @@ from tests.support.openssl import cms_verify
 from tests.support.server import RunningServer
 from trellis.simulator.profile import read_enrollment_profile
 
-pytestmark = [pytest.mark.thirdparty]
+# The tests follow one another on one server (devices enrolled by one are
+# pushed in the next), so they must all run in one test process.
+pytestmark = [pytest.mark.thirdparty, pytest.mark.xdist_group("end_to_end")]
 
 
 @pytest.fixture(scope="module")

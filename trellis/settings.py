@@ -65,6 +65,25 @@ def _networks(name: str) -> list[IPv4Network | IPv6Network]:
     return networks
 
 
+def _cache(url: str, prefix: str) -> dict[str, object]:
+    """Answer the cache for TRELLIS_CACHE_URL: Redis, or a table in the database."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": prefix,
+        }
+    if url:
+        raise SystemExit(f"TRELLIS_CACHE_URL must be redis://... or empty, not {url!r}")
+    # Culling drops arbitrary rows once MAX_ENTRIES is passed; the limit is
+    # high so that the portal's counters survive an attack from many addresses.
+    return {
+        "BACKEND": "trellis.core.cache.DatabaseCache",
+        "LOCATION": "trellis_cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+
+
 def _private_folder(path: Path) -> Path:
     """Create the data folder readable by the service user only.
 
@@ -153,6 +172,29 @@ TRELLIS_UNRESPONSIVE_HOURS = _env_int("TRELLIS_UNRESPONSIVE_HOURS", 72)
 # Warn about the push certificate's expiry from this many days before it.
 TRELLIS_PUSH_WARNING_DAYS = _env_int("TRELLIS_PUSH_WARNING_DAYS", 30)
 
+# Throttling of wrong enrollment codes: past a limit, wrong codes are answered
+# 429 (valid codes never are; see trellis/enrollment/views.py). 10 per address
+# in 10 minutes leaves room for a class or an office behind one address to
+# mistype now and then, while a script there is answered 429 from its
+# eleventh guess on. 200 across the portal in 10 minutes (one every three
+# seconds) is far beyond honest typing errors even on a day of mass
+# enrollment, and trips when many addresses guess together. 0 switches a
+# limit off.
+TRELLIS_PORTAL_FAILURES_PER_ADDRESS = _env_int(
+    "TRELLIS_PORTAL_FAILURES_PER_ADDRESS", 10
+)
+TRELLIS_PORTAL_FAILURES_TOTAL = _env_int("TRELLIS_PORTAL_FAILURES_TOTAL", 200)
+TRELLIS_PORTAL_FAILURE_WINDOW_SECONDS = max(
+    1, _env_int("TRELLIS_PORTAL_FAILURE_WINDOW_SECONDS", 600)
+)
+
+# Where counters shared by the web workers live: redis://… or, when empty, a
+# table in the database (`manage.py createcachetable`, run by `make run`).
+TRELLIS_CACHE_URL = _env("TRELLIS_CACHE_URL")
+# Keeps apart the keys of several Trellis instances sharing one Redis.
+TRELLIS_CACHE_KEY_PREFIX = _env("TRELLIS_CACHE_KEY_PREFIX", "trellis")
+CACHES = {"default": _cache(TRELLIS_CACHE_URL, TRELLIS_CACHE_KEY_PREFIX)}
+
 # Background work: a Celery broker (redis://… or amqp://…), or empty for the
 # embedded runner inside the web workers.
 TRELLIS_TASK_BROKER_URL = _env("TRELLIS_TASK_BROKER_URL")
@@ -177,10 +219,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # data folder (see trellis/core/sealing.py).
 TRELLIS_SECRET_KEYS = _fernet_keys("TRELLIS_SECRET_KEYS")
 
-# A TLS-terminating proxy may pass the device's client certificate in this
-# header (empty: off); it is believed only from these addresses and networks.
-TRELLIS_CLIENT_CERT_HEADER = _env("TRELLIS_CLIENT_CERT_HEADER")
+# Reverse proxies Trellis believes (addresses or networks): their
+# X-Forwarded-For names the client, and a TLS-terminating one may pass the
+# device's client certificate in TRELLIS_CLIENT_CERT_HEADER (empty: off).
 TRELLIS_TRUSTED_PROXIES = _networks("TRELLIS_TRUSTED_PROXIES")
+TRELLIS_CLIENT_CERT_HEADER = _env("TRELLIS_CLIENT_CERT_HEADER")
 
 DEBUG = _env_bool("TRELLIS_DEBUG", False)
 
@@ -196,6 +239,12 @@ _secure = TRELLIS_BASE_URL.startswith("https://")
 SESSION_COOKIE_SECURE = _secure
 CSRF_COOKIE_SECURE = _secure
 SESSION_COOKIE_HTTPONLY = True
+# The admin's forms carry the CSRF token; no script needs to read the cookie.
+CSRF_COOKIE_HTTPONLY = True
+# A year of HTTPS-only once the public address is https. Subdomains are left
+# alone: they may be other services of the organisation, not Trellis's.
+SECURE_HSTS_SECONDS = 31_536_000 if _secure else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -224,6 +273,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "trellis.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "trellis.core.middleware.ProtocolErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -306,7 +356,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_PERMISSION_CLASSES": ["trellis.core.permissions.AdminRolePermission"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -7,7 +7,7 @@ from rest_framework.routers import SimpleRouter
 from trellis.apns.api import PushCertificateRequestView, PushCertificateView
 from trellis.blueprints.api import BlueprintViewSet
 from trellis.core.views import healthz
-from trellis.enrollment.api import EnrollmentPortalView
+from trellis.enrollment.api import EnrollmentPortalLockView, EnrollmentPortalView
 from trellis.enrollment.views import portal, portal_missing
 from trellis.library.api import ProfileViewSet
 from trellis.mdm import views as mdm_views
@@ -22,6 +22,16 @@ router.register("library/profiles", ProfileViewSet, basename="library-profile")
 api_urls = [
     path(
         "enrollment-portal/", EnrollmentPortalView.as_view(), name="enrollment-portal"
+    ),
+    path(
+        "enrollment-portal/lock/",
+        EnrollmentPortalLockView.as_view(locked=True),
+        name="enrollment-portal-lock",
+    ),
+    path(
+        "enrollment-portal/unlock/",
+        EnrollmentPortalLockView.as_view(locked=False),
+        name="enrollment-portal-unlock",
     ),
     path("apns/certificate/", PushCertificateView.as_view(), name="apns-certificate"),
     path("apns/csr/", PushCertificateRequestView.as_view(), name="apns-csr"),

@@ -1,5 +1,6 @@
 """The portal in a real browser: Chromium driven by Playwright."""
 
+import re
 import shutil
 from collections.abc import Iterator
 
@@ -103,3 +104,77 @@ def test_the_page_fits_a_phone_screen(page, portal) -> None:
     assert scroll_width <= 390
     box = page.locator("#code").bounding_box()
     assert box is not None and box["width"] > 250
+
+
+def _policy_violations(page) -> list[str]:
+    """Collect what Chromium reports as refused by the Content-Security-Policy."""
+    reported: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            reported.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    return reported
+
+
+def test_the_portal_breaks_no_rule_of_its_content_security_policy(page, portal) -> None:
+    url, _ = portal
+    violations = _policy_violations(page)
+
+    response = page.goto(url)
+    page.fill("#code", "AAAA-BBBB-CCCC")
+    page.click("button[type=submit]")
+    page.wait_for_selector("[role=alert]")
+
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert page.evaluate("getComputedStyle(document.body).marginTop") == "0px", (
+        "the style sheet must load under the policy"
+    )
+    assert violations == []
+
+    # The listener does hear the browser refuse something inline.
+    page.evaluate(
+        "() => { const s = document.createElement('style');"
+        " s.textContent = 'body { margin: 3px }'; document.head.append(s); }"
+    )
+    page.wait_for_timeout(200)
+    assert violations and "style-src" in violations[0]
+
+
+def test_the_django_admin_works_under_the_policy(page, portal) -> None:
+    from tests.support.server import ADMIN_PASSWORD
+
+    url, _ = portal
+    base = url.removesuffix("/enroll")
+    violations = _policy_violations(page)
+
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", ADMIN_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+    for address in (
+        "/admin/",
+        "/admin/blueprints/blueprint/",
+        "/admin/blueprints/blueprint/add/",
+        "/admin/blueprints/blueprint/1/change/",
+        "/admin/enrollment/enrollmentportal/1/change/",
+        "/admin/mdm/device/",
+        "/admin/audit/auditevent/",
+        "/admin/apns/pushcertificate/add/",
+    ):
+        response = page.goto(f"{base}{address}")
+        assert response.status == 200, address
+        assert "content-security-policy" in response.headers
+
+    # The admin's scripts run: ticking every row updates the selection count.
+    page.goto(f"{base}/admin/blueprints/blueprint/")
+    page.check("#action-toggle")
+    counted = re.fullmatch(
+        r"(\d+) of (\d+) selected", page.inner_text(".action-counter")
+    )
+    assert counted and counted[1] == counted[2] != "0"
+    assert violations == []

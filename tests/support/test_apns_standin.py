@@ -351,19 +351,22 @@ def test_httpx_cert_argument_still_works(
     assert apns.recorded[0].client_serial == identity.certificate.serial_number
 
 
+def _standin_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "apns-standin"}
+
+
 def test_stop_closes_open_connections(identity: ClientIdentity) -> None:
-    others = set(threading.enumerate())
+    # The session's shared stand-in may be running in this process already.
+    already_running = _standin_threads()
     apns = ApnsStandIn([identity.certificate]).start()
-    # Other stand-ins of the test run may be alive: watch this one's thread.
-    mine = [t for t in threading.enumerate() if t not in others]
-    assert any(t.name == "apns-standin" for t in mine)
+    assert len(_standin_threads() - already_running) == 1
     with client(apns, identity) as http:
         assert push(http).status_code == 200
         apns.stop()
 
         with pytest.raises(httpx.TransportError):
             push(http)
-    assert not any(t.is_alive() for t in mine if t.name == "apns-standin")
+    assert _standin_threads() == already_running
 
 
 def test_listens_on_loopback_only(apns: ApnsStandIn) -> None:

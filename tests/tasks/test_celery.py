@@ -67,6 +67,10 @@ def celery_deployment(
                     "INFO",
                     "--queues",
                     queue,
+                    # A node name of its own: workers of other test runs on
+                    # this broker would otherwise hold the same control queue.
+                    "--hostname",
+                    f"{queue}@%h",
                     "--without-gossip",
                     "--without-mingle",
                 ],

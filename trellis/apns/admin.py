@@ -11,6 +11,7 @@ from trellis.apns.services import (
     check_push_certificate,
     install_push_certificate,
 )
+from trellis.core.admin import TrellisModelAdmin
 
 UPLOAD_FIELDS = [
     "certificate",
@@ -71,7 +72,7 @@ class PushCertificateUploadForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(PushCertificate)
-class PushCertificateAdmin(admin.ModelAdmin):
+class PushCertificateAdmin(TrellisModelAdmin):
     list_display = ["topic", "not_after", "days_left", "problem", "uploaded_at"]
     readonly_fields = (
         "topic",

@@ -59,6 +59,10 @@ def describe(certificate: PushCertificate) -> dict[str, object]:
 class PushCertificateView(APIView):
     """Show, or replace, the push certificate in use."""
 
+    # A replacement is stored as a new row, as an upload in the Django admin is.
+    permission_model = PushCertificate
+    method_permissions = {"PUT": "add"}
+
     def get(self, request: Request) -> Response:
         current = current_push_certificate()
         if current is None:
@@ -94,6 +98,9 @@ class PushCertificateView(APIView):
 
 class PushCertificateRequestView(APIView):
     """Make a key and CSR for Apple's push certificate process, or show the last one."""
+
+    permission_model = PushCertificateRequest
+    method_permissions = {"POST": "add"}
 
     def get(self, request: Request) -> Response:
         latest = PushCertificateRequest.objects.filter(used_at__isnull=True).first()

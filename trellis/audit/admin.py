@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from trellis.audit.models import AuditEvent
+from trellis.core.admin import TrellisModelAdmin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(TrellisModelAdmin):
     list_display = ["at", "actor", "action", "target_type", "target_id"]
     list_filter = ["action", "target_type"]
     search_fields = ["target_id", "actor"]

@@ -10,6 +10,7 @@ from trellis.blueprints.services import (
     register_new_blueprint,
     update_blueprint,
 )
+from trellis.core.admin import TrellisModelAdmin
 from trellis.library.admin import BlueprintItemInline
 from trellis.mdm.models import Device
 
@@ -25,7 +26,7 @@ class EnrollmentCodeInline(admin.TabularInline):
 
 
 @admin.register(Blueprint)
-class BlueprintAdmin(admin.ModelAdmin):
+class BlueprintAdmin(TrellisModelAdmin):
     list_display = ["name", "enrollment_enabled", "current_code_display", "updated_at"]
     fields = ["name", "enrollment_enabled"]
     inlines = [EnrollmentCodeInline, BlueprintItemInline]
@@ -46,7 +47,7 @@ class BlueprintAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             register_new_blueprint(obj, actor=actor)
 
-    @admin.action(description="Change Code")
+    @admin.action(description="Change Code", permissions=["change"])
     def change_code_action(
         self, request: HttpRequest, queryset: QuerySet[Blueprint]
     ) -> None:
@@ -56,7 +57,7 @@ class BlueprintAdmin(admin.ModelAdmin):
             request, f"New enrollment codes issued for {queryset.count()} Blueprint(s)."
         )
 
-    @admin.action(description="Push their devices")
+    @admin.action(description="Push their devices", permissions=["change"])
     def push_devices(self, request: HttpRequest, queryset: QuerySet[Blueprint]) -> None:
         devices = Device.objects.filter(
             blueprint__in=queryset, status__in=Device.MANAGED

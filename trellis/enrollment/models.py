@@ -10,16 +10,22 @@ from trellis.pki.models import IssuedCertificate
 
 
 class EnrollmentPortal(models.Model):
-    """The portal's one switch; a single row."""
+    """The portal's switches; a single row."""
 
     enabled = models.BooleanField(default=False)
+    locked = models.BooleanField(
+        default=False,
+        help_text="Close the portal at once, whatever else is set: for example "
+        "while it is under attack.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = "enrollment portal"
 
     def __str__(self) -> str:
-        return "Enrollment portal (%s)" % ("enabled" if self.enabled else "disabled")
+        state = "enabled" if self.enabled else "disabled"
+        return f"Enrollment portal ({state}{', locked' if self.locked else ''})"
 
     @classmethod
     def load(cls) -> "EnrollmentPortal":

@@ -39,8 +39,9 @@ def portal_url() -> str:
 
 
 def portal_is_open() -> bool:
-    """Answer whether the portal exists: switched on, with a valid push certificate."""
-    return EnrollmentPortal.load().enabled and valid_push_certificate() is not None
+    """Answer whether the portal exists: on, unlocked, with a valid push certificate."""
+    portal = EnrollmentPortal.load()
+    return portal.enabled and not portal.locked and valid_push_certificate() is not None
 
 
 def set_portal_enabled(enabled: bool, actor: str = "system") -> EnrollmentPortal:
@@ -51,6 +52,17 @@ def set_portal_enabled(enabled: bool, actor: str = "system") -> EnrollmentPortal
         portal.save(update_fields=["enabled", "updated_at"])
         record_event("portal.enabled" if enabled else "portal.disabled", portal, actor)
         logger.info("enrollment portal switched enabled=%s", enabled)
+    return portal
+
+
+def set_portal_locked(locked: bool, actor: str = "system") -> EnrollmentPortal:
+    """Lock the portal, closing it whatever its switch says, or unlock it."""
+    portal = EnrollmentPortal.load()
+    if portal.locked != locked:
+        portal.locked = locked
+        portal.save(update_fields=["locked", "updated_at"])
+        record_event("portal.locked" if locked else "portal.unlocked", portal, actor)
+        logger.info("enrollment portal locked=%s actor=%s", locked, actor)
     return portal
 
 

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
+from trellis.core.admin import TrellisModelAdmin
 from trellis.library.models import BlueprintItem, Profile
 from trellis.library.profiles import MAX_PROFILE_BYTES, ProfileError, read_profile
 from trellis.library.services import (
@@ -86,7 +87,7 @@ class ProfileUploadForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
+class ProfileAdmin(TrellisModelAdmin):
     list_display = [
         "name",
         "identifier",

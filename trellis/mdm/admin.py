@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from trellis.apns.delivery import push_refusal, request_push
+from trellis.core.admin import TrellisModelAdmin
 from trellis.mdm.models import Command, Device
 from trellis.mdm.revocation import NoIdentity, revoke_identity
 
@@ -28,7 +29,7 @@ class CommandInline(admin.TabularInline):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(TrellisModelAdmin):
     list_display = [
         "__str__",
         "serial_number",
@@ -86,7 +87,10 @@ class DeviceAdmin(admin.ModelAdmin):
         certificate = device.identity_certificate
         return certificate.revoked_at if certificate is not None else None
 
-    @admin.action(description="Revoke identity (refuse its check-ins and connects)")
+    @admin.action(
+        description="Revoke identity (refuse its check-ins and connects)",
+        permissions=["change"],
+    )
     def revoke_identity_action(
         self, request: HttpRequest, queryset: QuerySet[Device]
     ) -> None:
@@ -101,7 +105,7 @@ class DeviceAdmin(admin.ModelAdmin):
                 revoked += 1
         messages.success(request, f"Identity revoked for {revoked} device(s).")
 
-    @admin.action(description="Push now")
+    @admin.action(description="Push now", permissions=["change"])
     def push_now(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
         refusals = [
             f"{device}: {push_refusal(device)}"

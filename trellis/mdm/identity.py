@@ -25,8 +25,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 
+from trellis.core.addresses import is_trusted_proxy
 from trellis.core.errors import Refused
-from trellis.core.network import is_trusted_proxy
 from trellis.pki.authority import get_authority
 from trellis.pki.cms import CMSError, verify_signed_data
 

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from trellis.core.admin import TrellisModelAdmin
 from trellis.pki.models import IssuedCertificate
 
 
 @admin.register(IssuedCertificate)
-class IssuedCertificateAdmin(admin.ModelAdmin):
+class IssuedCertificateAdmin(TrellisModelAdmin):
     list_display = ["subject", "serial_number", "issued_at", "not_after", "revoked_at"]
     search_fields = ["serial_number", "fingerprint", "subject"]
     fields = readonly_fields = (

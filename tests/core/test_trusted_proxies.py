@@ -2,7 +2,7 @@ from ipaddress import ip_network
 
 import pytest
 
-from trellis.core.network import is_trusted_proxy
+from trellis.core.addresses import is_trusted_proxy
 from trellis.settings import _networks
 
 
