@@ -62,23 +62,14 @@ def _measure(server, count: int) -> dict[str, float]:
 
     import httpx
 
-    from tests.support.certificates import push_pair
+    from tests.support.server import open_for_enrollment
     from trellis.pki.cms import sign_detached
     from trellis.simulator.device import SimulatedDevice
     from trellis.simulator.personas import make_persona
     from trellis.simulator.profile import read_enrollment_profile
     from trellis.simulator.run import download_profile
 
-    pair = push_pair()
-    with server.api() as api:
-        api.put(
-            "/apns/certificate/",
-            json={"certificate": pair.certificate_pem, "private_key": pair.key_pem},
-        )
-        api.patch("/enrollment-portal/", json={"enabled": True})
-        code = api.post(
-            "/blueprints/", json={"name": "Bench", "enrollment_enabled": True}
-        ).json()["enrollment_code"]
+    code = open_for_enrollment(server, "Bench")["enrollment_code"]
 
     with httpx.Client(timeout=30) as client:
         profile = read_enrollment_profile(

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from tests.support.apns_standin import ApnsStandIn
 from tests.support.certificates import PushPair, push_pair
 from tests.support.devices import DeviceFactory
-from tests.support.server import RunningServer, running_server
+from tests.support.server import RunningServer, open_for_enrollment, running_server
 from trellis.apns.services import install_push_certificate
 from trellis.blueprints.models import Blueprint
 from trellis.blueprints.services import create_blueprint
@@ -119,21 +119,8 @@ def ready_server(
     request: pytest.FixtureRequest,
 ) -> tuple[RunningServer, dict[str, object]]:
     """The `make run` server with a push certificate, an open portal, a Blueprint."""
-    pair = push_pair()
-    apns_standin.trust_client_issuer(pair.certificate)
-    with trellis_server.api() as api:
-        uploaded = api.put(
-            "/apns/certificate/",
-            json={"certificate": pair.certificate_pem, "private_key": pair.key_pem},
-        )
-        assert uploaded.status_code == 200, uploaded.text
-        assert api.patch("/enrollment-portal/", json={"enabled": True}).json()[
-            "enabled"
-        ]
-        name = request.module.__name__.rsplit(".", 1)[-1]
-        blueprint = api.post(
-            "/blueprints/", json={"name": name, "enrollment_enabled": True}
-        ).json()
+    name = request.module.__name__.rsplit(".", 1)[-1]
+    blueprint = open_for_enrollment(trellis_server, name, trust=apns_standin)
     return trellis_server, blueprint
 
 

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.certificates import push_pair
-from tests.support.server import RunningServer
+from tests.support.server import RunningServer, open_for_enrollment
 from trellis.pki.cms import verify_signed_data
 
 pytestmark = [pytest.mark.browser]
@@ -45,16 +44,7 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture(scope="module")
 def portal(trellis_server: RunningServer) -> tuple[str, str]:
-    pair = push_pair()
-    with trellis_server.api() as api:
-        api.put(
-            "/apns/certificate/",
-            json={"certificate": pair.certificate_pem, "private_key": pair.key_pem},
-        )
-        api.patch("/enrollment-portal/", json={"enabled": True})
-        blueprint = api.post(
-            "/blueprints/", json={"name": "Browser Macs", "enrollment_enabled": True}
-        ).json()
+    blueprint = open_for_enrollment(trellis_server, "Browser Macs")
     return f"{trellis_server.url}/enroll", blueprint["enrollment_code"]
 
 

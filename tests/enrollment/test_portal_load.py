@@ -17,8 +17,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from tests.support.certificates import push_pair
-from tests.support.server import RunningServer, running_server
+from tests.support.server import RunningServer, open_for_enrollment, running_server
 
 DEVICES = 30
 WRONG_CODES = 1000
@@ -71,17 +70,7 @@ def _cache(kind: str) -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def code(server: RunningServer, apns_standin) -> str:
-    pair = push_pair()
-    apns_standin.trust_client_issuer(pair.certificate)
-    with server.api() as api:
-        api.put(
-            "/apns/certificate/",
-            json={"certificate": pair.certificate_pem, "private_key": pair.key_pem},
-        ).raise_for_status()
-        api.patch("/enrollment-portal/", json={"enabled": True}).raise_for_status()
-        blueprint = api.post(
-            "/blueprints/", json={"name": "Classroom", "enrollment_enabled": True}
-        ).json()
+    blueprint = open_for_enrollment(server, "Classroom", trust=apns_standin)
     return blueprint["enrollment_code"]
 
 

@@ -159,3 +159,29 @@ def _admin_token(env: dict[str, str]) -> str:
         check=True,
     )
     return result.stdout.strip().split()[2]
+
+
+def open_for_enrollment(
+    server: RunningServer, blueprint_name: str, trust: object = None
+) -> dict[str, object]:
+    """Install a push certificate, open the portal and create a Blueprint.
+
+    ``trust`` is an APNs stand-in that must accept the certificate. Answers
+    the Blueprint as the API shows it.
+    """
+    from tests.support.certificates import push_pair
+
+    pair = push_pair()
+    if trust is not None:
+        trust.trust_client_issuer(pair.certificate)  # type: ignore[attr-defined]
+    with server.api() as api:
+        api.put(
+            "/apns/certificate/",
+            json={"certificate": pair.certificate_pem, "private_key": pair.key_pem},
+        ).raise_for_status()
+        api.patch("/enrollment-portal/", json={"enabled": True}).raise_for_status()
+        created = api.post(
+            "/blueprints/", json={"name": blueprint_name, "enrollment_enabled": True}
+        )
+        created.raise_for_status()
+        return created.json()

@@ -16,8 +16,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.apns_standin import ApnsStandIn
-from tests.support.certificates import push_pair
-from tests.support.server import ROOT, RunningServer, running_server
+from tests.support.server import (
+    ROOT,
+    RunningServer,
+    open_for_enrollment,
+    running_server,
+)
 
 pytestmark = [pytest.mark.thirdparty]
 
@@ -95,17 +99,7 @@ def test_an_enrollment_is_pushed_by_the_celery_worker(
     celery_deployment, apns_standin
 ) -> None:
     server, worker_log = celery_deployment
-    pair = push_pair()
-    apns_standin.trust_client_issuer(pair.certificate)
-    with server.api() as api:
-        api.put(
-            "/apns/certificate/",
-            json={"certificate": pair.certificate_pem, "private_key": pair.key_pem},
-        )
-        api.patch("/enrollment-portal/", json={"enabled": True})
-        blueprint = api.post(
-            "/blueprints/", json={"name": "Celery", "enrollment_enabled": True}
-        ).json()
+    blueprint = open_for_enrollment(server, "Celery", trust=apns_standin)
 
     result = server.manage(
         "simulate_devices",
