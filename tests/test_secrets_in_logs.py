@@ -20,7 +20,7 @@ from django.db import connection
 from tests.support.apns_standin import ApnsStandIn
 from tests.support.certificates import push_pair
 from tests.support.devices import DeviceFactory
-from trellis.apns import delivery
+from tests.support.push import delivering_to
 from trellis.blueprints.models import Blueprint
 from trellis.core.logs import KeyValueFormatter
 from trellis.core.sealing import keys_file
@@ -95,13 +95,8 @@ def leaks(text: str, secrets: dict[str, str | bytes]) -> list[str]:
 
 @pytest.fixture
 def standin(settings, own_data_dir) -> Iterator[ApnsStandIn]:
-    with ApnsStandIn() as server:
-        settings.TRELLIS_APNS_URL = server.url
-        settings.TRELLIS_APNS_CA_FILE = server.ca_file
-        settings.TRELLIS_TASKS_EAGER = True
+    with ApnsStandIn() as server, delivering_to(server, settings):
         yield server
-        delivery.get_provider().close()  # type: ignore[attr-defined]
-        delivery._provider.cache_clear()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from tests.support.apns_standin import (
     unregistered,
 )
 from tests.support.certificates import DEFAULT_TOPIC, push_pair
-from tests.support.push import FakeProvider
+from tests.support.push import FakeProvider, delivering_to
 from trellis.apns import delivery
 from trellis.apns.models import PushCertificate
 from trellis.apns.protocol import Notification, Outcome
@@ -27,13 +27,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def standin(settings, push_certificate) -> Iterator[ApnsStandIn]:
-    with ApnsStandIn(client_issuers=[push_certificate.certificate]) as server:
-        settings.TRELLIS_APNS_URL = server.url
-        settings.TRELLIS_APNS_CA_FILE = server.ca_file
-        settings.TRELLIS_TASKS_EAGER = True
+    server = ApnsStandIn(client_issuers=[push_certificate.certificate])
+    with server, delivering_to(server, settings):
         yield server
-        delivery.get_provider().close()  # type: ignore[attr-defined]
-        delivery._provider.cache_clear()
 
 
 @pytest.fixture

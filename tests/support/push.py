@@ -1,8 +1,11 @@
-"""An in-memory APNs provider: records what it is asked to send, answers as scripted."""
+"""Push test helpers: an in-memory provider, and delivery to a local stand-in."""
 
 from collections import defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
+from trellis.apns import delivery
 from trellis.apns.protocol import Notification, PushResult
 from trellis.apns.provider import PushCredentials
 
@@ -33,3 +36,16 @@ class FakeProvider:
 
     def tokens(self) -> list[str]:
         return [notification.token for _, notification in self.sent]
+
+
+@contextmanager
+def delivering_to(standin: Any, settings: Any) -> Iterator[None]:
+    """Send this process's pushes to the stand-in, as soon as they are asked for."""
+    settings.TRELLIS_APNS_URL = standin.url
+    settings.TRELLIS_APNS_CA_FILE = standin.ca_file
+    settings.TRELLIS_TASKS_EAGER = True
+    try:
+        yield
+    finally:
+        delivery.get_provider().close()  # type: ignore[attr-defined]
+        delivery._provider.cache_clear()
