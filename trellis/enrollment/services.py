@@ -189,7 +189,10 @@ def session_may_enroll(session: EnrollmentSession) -> bool:
         return False
     if session.kind == EnrollmentSession.Kind.RENEWAL:
         device = session.renewal_of
-        return device is not None and device.status in Device.MANAGED
+        if device is None or device.status not in Device.MANAGED:
+            return False
+        current = device.identity_certificate
+        return current is not None and current.revoked_at is None
     code = session.enrollment_code
     return (
         code is not None

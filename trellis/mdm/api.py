@@ -230,6 +230,11 @@ class DeviceViewSet(viewsets.ReadOnlyModelViewSet[Device]):
         device = self.get_object()
         if device.status not in Device.MANAGED or device.identity_certificate is None:
             return Response({"detail": "The device is not enrolled."}, status=409)
+        if device.identity_certificate.revoked_at is not None:
+            return Response(
+                {"detail": "The device's identity is revoked; it must enroll again."},
+                status=409,
+            )
         command = start_identity_renewal(device, actor=request.user.get_username())
         return Response(
             CommandSerializer(command).data, status=status.HTTP_202_ACCEPTED

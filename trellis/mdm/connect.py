@@ -60,13 +60,22 @@ def handle_unreadable_answer(identity: RequestIdentity, body: bytes) -> Answer:
     command this device was sent, the command keeps the raw answer and is
     marked as an error; the device gets its next command.
     """
-    match = _COMMAND_UUID.search(body[:65536]) or _COMMAND_UUID.search(body[-65536:])
+    # The device is found by its certificate, which must be bound and
+    # unrevoked exactly as for a readable message.
     device = (
-        Device.objects.select_for_update()
+        Device.objects.select_for_update(of=("self",))
+        .select_related("identity_certificate")
         .filter(identity_certificate__fingerprint=identity.fingerprint)
         .first()
     )
-    if match is None or device is None or device.status not in Device.MANAGED:
+    if device is None or device.identity_certificate is None:
+        raise Refused("the signing certificate is not bound to a device")
+    if device.identity_certificate.revoked_at is not None:
+        raise Refused("the device's identity certificate is revoked")
+    if device.status not in Device.MANAGED:
+        raise Refused("the device is not enrolled")
+    match = _COMMAND_UUID.search(body[:65536]) or _COMMAND_UUID.search(body[-65536:])
+    if match is None:
         raise BadMessage("unreadable connect body")
     command = _sent_command(device, match.group(1).decode())
     if command is None:

@@ -60,7 +60,9 @@ def bound_device(
     bound = vars(device)
     revoked_at = bound["bound_revoked_at"]
     if bound["bound_fingerprint"] != identity.fingerprint:
-        renewed = renewed_identity(device, identity)
+        # A revoked device stays revoked until it enrolls again from the
+        # portal: its renewals are not adopted.
+        renewed = renewed_identity(device, identity) if revoked_at is None else None
         if renewed is None:
             raise Refused("the signing certificate is not bound to this device")
         adopt_renewed_identity(device, renewed)

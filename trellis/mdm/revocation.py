@@ -6,7 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from trellis.audit.services import record_event
-from trellis.mdm.models import Device
+from trellis.enrollment.models import EnrollmentSession
+from trellis.mdm.models import Command, Device
 from trellis.pki.models import IssuedCertificate
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def revoke_identity(device: Device, actor: str) -> IssuedCertificate:
     ).update(revoked_at=timezone.now())
     certificate.refresh_from_db(fields=["revoked_at"])
     if newly:
+        _stop_renewals(device)
         record_event(
             "device.identity_revoked",
             device,
@@ -50,3 +52,25 @@ def revoke_identity(device: Device, actor: str) -> IssuedCertificate:
             actor,
         )
     return certificate
+
+
+def _stop_renewals(device: Device) -> None:
+    """End the device's renewals under way: a revoked device must not renew."""
+    sessions = EnrollmentSession.objects.filter(
+        renewal_of=device,
+        status__in=[
+            EnrollmentSession.Status.DOWNLOADED,
+            EnrollmentSession.Status.CERTIFICATE_ISSUED,
+        ],
+    )
+    commands = [
+        uuid for uuid in sessions.values_list("command_uuid", flat=True) if uuid
+    ]
+    sessions.update(expires_at=timezone.now())
+    Command.objects.filter(uuid__in=commands, status__in=Command.DELIVERABLE).update(
+        status=Command.Status.CANCELLED
+    )
+    # A certificate a renewal already issued is revoked with the identity.
+    IssuedCertificate.objects.filter(
+        enrollment_session__renewal_of=device, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
