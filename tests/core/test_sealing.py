@@ -4,6 +4,7 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
 from tests.support.certificates import key_pem, rsa_key
+from trellis.core import sealing
 from trellis.core.errors import SecretsUnavailable
 from trellis.core.sealing import (
     is_plain,
@@ -13,6 +14,7 @@ from trellis.core.sealing import (
     unseal,
     unseal_text,
 )
+from trellis.pki.authority import forget_cached_identities, get_authority
 from trellis.settings import _fernet_keys
 
 PEM = key_pem(rsa_key())
@@ -101,3 +103,23 @@ def test_settings_refuse_a_key_that_is_not_a_fernet_key(monkeypatch) -> None:
     assert "not-a-key" not in str(raised.value)
     monkeypatch.setenv("TRELLIS_SECRET_KEYS", f" {good} ,, ")
     assert _fernet_keys("TRELLIS_SECRET_KEYS") == [good]
+
+
+def test_no_new_key_is_generated_over_keys_already_encrypted(
+    own_data_dir, settings
+) -> None:
+    get_authority()  # the CA's key is sealed under a generated key
+    kept = keys_file().read_text()
+    # The key moves into configuration and its file is deleted, as advised...
+    keys_file().unlink()
+    sealing._ciphers.clear()
+    forget_cached_identities()
+
+    # ...then a command runs without TRELLIS_SECRET_KEYS: it must not make a
+    # new key that could open nothing already sealed.
+    with pytest.raises(SecretsUnavailable, match="already encrypted"):
+        seal(b"anything")
+    assert not keys_file().exists()
+
+    settings.TRELLIS_SECRET_KEYS = [kept.strip()]
+    assert unseal(seal(b"ok"), "a test") == b"ok"

@@ -103,6 +103,14 @@ def _cipher() -> MultiFernet:
 def _generated_keys(path: Path) -> tuple[str, ...]:
     with _lock:
         if not path.exists():
+            if _sealed_files(path.parent):
+                # A key generated now could never open what was sealed before:
+                # its key was moved into configuration, or lost.
+                raise SecretsUnavailable(
+                    "TRELLIS_SECRET_KEYS is not set and the data folder holds no key "
+                    "file, but its keys are already encrypted: set TRELLIS_SECRET_KEYS "
+                    "to the key they were encrypted with"
+                )
             _write_new_key(path)
         keys = tuple(parse_keys(path.read_text()))
     if not keys:
@@ -129,6 +137,18 @@ def _write_new_key(path: Path) -> None:
         "generated a key for secrets at rest path=%s: "
         "move it into TRELLIS_SECRET_KEYS for production",
         path,
+    )
+
+
+def _sealed_files(data_dir: Path) -> bool:
+    """Answer whether the data folder already holds encrypted keys (the CA's)."""
+    folder = data_dir / "pki"
+    if not folder.is_dir():
+        return False
+    return any(
+        entry.suffix == ".key" and not is_plain(entry.read_bytes())
+        for entry in folder.iterdir()
+        if entry.is_file()
     )
 
 

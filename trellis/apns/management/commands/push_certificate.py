@@ -14,6 +14,7 @@ from trellis.apns.services import (
     expiry_warning,
     install_push_certificate,
 )
+from trellis.core.errors import SecretsUnavailable
 
 
 class Command(BaseCommand):
@@ -53,6 +54,12 @@ class Command(BaseCommand):
         actions.add_parser("show", help="Show the push certificate in use.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            self._act(options)
+        except SecretsUnavailable as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _act(self, options: dict[str, Any]) -> None:
         action = options["action"]
         if action == "csr":
             request = create_push_certificate_request(
