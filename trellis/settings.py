@@ -348,8 +348,10 @@ STORAGES = {
 # Serve app static files straight from their folders when not collected (tests).
 WHITENOISE_USE_FINDERS = True
 
-# Each endpoint checks its own, smaller limit first; this is the ceiling.
-DATA_UPLOAD_MAX_MEMORY_SIZE = (TRELLIS_RESULT_MAX_MB + 1) * 1024 * 1024
+# The most any request body may hold in memory (a library profile is at most
+# 5 MiB). Device answers may be larger: the connect endpoint reads those
+# itself, under TRELLIS_RESULT_MAX_MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -156,3 +156,13 @@ def test_other_methods_on_the_open_portal(client: Client, open_portal) -> None:
     assert client.put("/enroll").status_code == 405
     head = client.head("/enroll")
     assert (head.status_code, head.content) == (200, b"")
+
+
+def test_a_huge_form_is_refused_before_it_is_read(client: Client, open_portal) -> None:
+    response = client.post(
+        "/enroll",
+        "code=" + "A" * 100_000,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 413
+    assert not EnrollmentSession.objects.exists()

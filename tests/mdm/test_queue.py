@@ -209,3 +209,32 @@ def test_admins_queue_known_commands_with_checked_parameters(api, devices) -> No
         refused = api.post(url, bad, format="json")
         assert refused.status_code == 400, bad
         assert refused.json()["detail"]
+
+
+def test_an_answer_above_every_other_endpoints_limit_is_still_read(
+    devices, settings
+) -> None:
+    device, _, (command,) = _enrolled_with(devices, "ProfileList")
+    # The connect endpoint reads large answers itself, under its own limit.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    sent = plistlib.loads(device.connect("Idle").content)
+    big = [
+        {"PayloadIdentifier": f"p{n}", "PayloadDisplayName": "x" * 50}
+        for n in range(200)
+    ]
+    answer = device.connect(
+        "Acknowledged", CommandUUID=sent["CommandUUID"], ProfileList=big
+    )
+    assert answer.status_code == 200
+    command.refresh_from_db()
+    assert len(command.result_dict()["ProfileList"]) == 200
+
+
+def test_an_answer_over_the_result_limit_is_413(devices, settings) -> None:
+    settings.TRELLIS_RESULT_MAX_MB = 1
+    device, _, _ = _enrolled_with(devices, "ProfileList")
+    sent = plistlib.loads(device.connect("Idle").content)
+    huge = device.connect(
+        "Acknowledged", CommandUUID=sent["CommandUUID"], Blob=b"x" * (2 * 1024 * 1024)
+    )
+    assert huge.status_code == 413

@@ -29,6 +29,7 @@ TOO_MANY_FAILURES = (
 )
 
 MAX_CODE_INPUT = 64
+MAX_FORM_BYTES = 16 * 1024
 
 
 def not_found() -> HttpResponse:
@@ -52,6 +53,11 @@ def portal(request: HttpRequest) -> HttpResponse:
         return _page(request)
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    if _declared_length(request) > MAX_FORM_BYTES:
+        # A code fits in a few dozen bytes: a larger form is not read at all.
+        return HttpResponse(
+            "The form is too large.", status=413, content_type="text/plain"
+        )
 
     entered = request.POST.get("code", "")[:MAX_CODE_INPUT]
     code = find_enrollable_code(entered)
@@ -69,6 +75,13 @@ def portal(request: HttpRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
     return response
+
+
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return MAX_FORM_BYTES + 1
 
 
 @csrf_exempt

@@ -57,7 +57,12 @@ def _signed_body(request: HttpRequest, limit: int) -> tuple[bytes, RequestIdenti
         raise BadMessage("unreadable Content-Length") from exc
     if length > limit:
         raise TooLarge(f"body of {length} bytes is over the {limit}-byte limit")
-    body = request.body
+    if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        # A large device answer (an application list) is read here, under this
+        # endpoint's own limit, instead of raising the limit of every endpoint.
+        body = request.read()
+    else:
+        body = request.body
     identity = identify_request(
         body, request.headers, request.META.get("REMOTE_ADDR", "")
     )
