@@ -2,7 +2,7 @@ import pytest
 
 from trellis.audit.models import AuditEvent
 from trellis.blueprints.codes import normalize_code
-from trellis.blueprints.models import EnrollmentCode
+from trellis.blueprints.models import Blueprint, EnrollmentCode
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +74,12 @@ def test_switching_enrollment_is_in_the_audit_trail(api, blueprint) -> None:
     event = AuditEvent.objects.get(action="blueprint.updated")
     assert event.actor == "root"
     assert event.detail == {"enrollment_enabled": False}
+
+
+@pytest.mark.parametrize("escaped", ["ctl\\u0001name", "nul\\u0000name", "bad\\ud800"])
+def test_names_that_no_profile_could_carry_are_refused(api, escaped) -> None:
+    # Sent as JSON escapes, as a client would send them.
+    body = '{"name": "' + escaped + '"}'
+    response = api.post("/api/v1/blueprints/", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert not Blueprint.objects.exists()

@@ -350,3 +350,29 @@ def test_anything_before_the_xml_declaration_is_refused() -> None:
 def test_xml_that_holds_no_plist_value_is_refused(data: bytes) -> None:
     with pytest.raises(ProfileError, match="XML holds no plist value"):
         read_profile(data)
+
+
+def test_a_key_named_twice_is_refused() -> None:
+    # Readers disagree on which value wins: one may see MDM, another Wi-Fi.
+    xml = make_profile(payloads=[payload("com.apple.wifi.managed")]).replace(
+        b"<key>PayloadType</key>\n\t\t\t<string>com.apple.wifi.managed</string>",
+        b"<key>PayloadType</key>\n\t\t\t<string>com.apple.mdm</string>\n"
+        b"\t\t\t<key>PayloadType</key>\n\t\t\t<string>com.apple.wifi.managed</string>",
+    )
+    assert xml.count(b"<key>PayloadType</key>") == 3
+    with pytest.raises(ProfileError, match="names the key 'PayloadType' twice"):
+        read_profile(xml)
+
+
+@pytest.mark.parametrize(
+    "payload_type", ["com.apple.MDM", "com.apple.mdm ", " COM.APPLE.MDM"]
+)
+def test_an_mdm_payload_is_refused_however_it_is_spelled(payload_type: str) -> None:
+    with pytest.raises(ProfileError, match="MDM enrollment belongs to Trellis"):
+        read_profile(make_profile(payloads=[payload(payload_type)]))
+
+
+def test_a_string_holding_nul_is_refused() -> None:
+    binary = make_profile(binary=True, PayloadDisplayName="Wi\x00Fi")
+    with pytest.raises(ProfileError, match="NUL"):
+        read_profile(binary)

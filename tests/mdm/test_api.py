@@ -53,6 +53,7 @@ def test_devices_filter_by_blueprint_and_status(api, devices) -> None:
 @pytest.mark.parametrize(
     "query",
     [
+        "blueprint=9223372036854775808",
         "blueprint=abc",
         "blueprint=1.5",
         "udid=a%00b",

@@ -4,12 +4,14 @@ from django.db import models
 from django.db.models import Q
 
 from trellis.blueprints.codes import format_code
+from trellis.core.validators import printable_text
 
 
 class Blueprint(models.Model):
     """A set of settings that every device in it must carry."""
 
-    name = models.CharField(max_length=200, unique=True)
+    # The name goes into enrollment profiles, which cannot carry control characters.
+    name = models.CharField(max_length=200, unique=True, validators=[printable_text])
     enrollment_enabled = models.BooleanField(
         default=False,
         help_text="Whether the portal enrolls devices into this Blueprint.",

@@ -9,6 +9,7 @@ import hashlib
 import plistlib
 from dataclasses import dataclass
 from typing import Any
+from xml.parsers import expat
 from xml.parsers.expat import ExpatError
 from xml.parsers.expat import errors as expat_errors
 
@@ -142,6 +143,8 @@ def _load(plist: bytes) -> Any:
     # plistlib knows XML only by "<?xml" or "<plist" in front, but the XML
     # declaration is optional: hand-written profiles may open with the DOCTYPE.
     fmt = plistlib.FMT_XML if plist.lstrip()[:1] == b"<" else None
+    if fmt is not None:
+        _refuse_repeated_keys(plist)
     try:
         value = load_plist(plist, fmt)
     except PlistError as exc:
@@ -150,6 +153,39 @@ def _load(plist: bytes) -> Any:
     if value is None:
         raise ProfileError("not a property list: the XML holds no plist value")
     return value
+
+
+def _refuse_repeated_keys(plist: bytes) -> None:
+    """Refuse an XML dictionary that names a key twice.
+
+    Readers disagree on which of the two values counts, so a profile could
+    show one payload type to Trellis and another to a device.
+    """
+    dictionaries: list[set[str] | None] = []
+    text: list[str] = []
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        dictionaries.append(set() if name == "dict" else None)
+        text.clear()
+
+    def end(name: str) -> None:
+        dictionaries.pop()
+        if name == "key" and dictionaries and dictionaries[-1] is not None:
+            key = "".join(text)
+            if key in dictionaries[-1]:
+                raise ProfileError(
+                    f"a dictionary in the profile names the key {key!r} twice"
+                )
+            dictionaries[-1].add(key)
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text.append
+    try:
+        parser.Parse(plist, True)
+    except (ExpatError, ValueError, LookupError):
+        return  # malformed XML: the reader that follows says why
 
 
 def _why_unreadable(plist: bytes, cause: BaseException | None) -> str:
@@ -186,3 +222,6 @@ def _check_values(root: Any) -> None:
                 stack.append((item, depth + 1))
         elif isinstance(value, list):
             stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str) and "\x00" in value:
+            # No device reads such a string, and databases refuse to store it.
+            raise ProfileError("a string in the profile holds a NUL character")

@@ -26,6 +26,10 @@ FORBIDDEN_PAYLOAD_TYPES = {
     "Configuration": "a profile cannot be nested inside another",
 }
 
+_FORBIDDEN_BY_FOLDED = {
+    name.casefold(): (name, reason) for name, reason in FORBIDDEN_PAYLOAD_TYPES.items()
+}
+
 # Apple asks only for a globally unique string ("the actual content is
 # unimportant"), but every profile tool writes hexadecimal UUIDs, so anything
 # else is a placeholder or a slip. Grouping is left loose: real profiles carry
@@ -136,9 +140,11 @@ def _read_payload(item: Any, index: int) -> Payload:
         raise ProfileError(f"{where} has no PayloadType")
     if not isinstance(payload_type, str) or not payload_type:
         raise ProfileError(f"PayloadType in {where} is not a name")
-    if payload_type in FORBIDDEN_PAYLOAD_TYPES:
-        reason = FORBIDDEN_PAYLOAD_TYPES[payload_type]
-        raise ProfileError(f"{where} is a {payload_type} payload: {reason}")
+    # Compared loosely, so that "com.apple.MDM " is not a way around the rule.
+    forbidden = _FORBIDDEN_BY_FOLDED.get(payload_type.strip().casefold())
+    if forbidden is not None:
+        name, reason = forbidden
+        raise ProfileError(f"{where} is a {name} payload: {reason}")
 
     where = f"payload {index} ({payload_type})"
     _require_version(item, where)

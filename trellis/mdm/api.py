@@ -127,7 +127,9 @@ class DeviceFilter(serializers.Serializer[None]):
     """The filters of the device list, checked before they reach the database."""
 
     status = serializers.ChoiceField(choices=Device.Status.choices, required=False)
-    blueprint = serializers.IntegerField(min_value=1, required=False)
+    blueprint = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, required=False
+    )
     device_family = serializers.ChoiceField(
         choices=Device.Family.choices, required=False
     )

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from trellis.core.validators import is_printable
 from trellis.mdm.models import Device
 from trellis.mdm.protocol import DEVICE_INFORMATION_QUERIES
 
@@ -37,21 +38,34 @@ def _device_information(device: Device, params: Mapping[str, Any]) -> dict[str, 
     return {"Queries": queries}
 
 
-def _device_lock(device: Device, params: Mapping[str, Any]) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
+def _pin(device: Device, params: Mapping[str, Any]) -> dict[str, Any]:
     pin = params.get("pin")
-    if pin is not None:
-        if device.device_family != Device.Family.MAC:
-            raise CommandRefused("a PIN is for Macs only")
-        if not isinstance(pin, str) or not re.fullmatch(r"\d{6}", pin):
-            raise CommandRefused("the PIN must be six digits")
-        fields["PIN"] = pin
+    if pin is None:
+        return {}
+    if device.device_family != Device.Family.MAC:
+        raise CommandRefused("a PIN is for Macs only")
+    # ASCII digits: \d would also take Arabic-Indic or full-width ones.
+    if not isinstance(pin, str) or not re.fullmatch(r"[0-9]{6}", pin):
+        raise CommandRefused("the PIN must be six digits 0-9")
+    return {"PIN": pin}
+
+
+def _text(key: str, value: object) -> str:
+    """Text a person sees on the device: printable, and short."""
+    if not isinstance(value, str) or len(value) > 200 or not is_printable(value):
+        raise CommandRefused(f"{key} must be printable text of at most 200 characters")
+    return value
+
+
+def _device_lock(device: Device, params: Mapping[str, Any]) -> dict[str, Any]:
+    fields = _pin(device, params)
     for key, name in (("message", "Message"), ("phone_number", "PhoneNumber")):
         value = params.get(key)
         if value is not None:
-            if not isinstance(value, str) or len(value) > 200:
-                raise CommandRefused(f"{key} must be text of at most 200 characters")
-            fields[name] = value
+            fields[name] = _text(key, value)
+    unknown = set(params) - {"pin", "message", "phone_number"}
+    if unknown:
+        raise CommandRefused(f"unknown parameters {sorted(unknown)}")
     return fields
 
 
@@ -64,12 +78,9 @@ def _clear_passcode(device: Device, params: Mapping[str, Any]) -> dict[str, Any]
 
 
 def _erase_device(device: Device, params: Mapping[str, Any]) -> dict[str, Any]:
-    pin = params.get("pin")
-    if device.device_family == Device.Family.MAC and pin is not None:
-        if not isinstance(pin, str) or not re.fullmatch(r"\d{6}", pin):
-            raise CommandRefused("the PIN must be six digits")
-        return {"PIN": pin}
-    return _no_fields(device, {k: v for k, v in params.items() if k != "pin"})
+    fields = _pin(device, params)
+    _no_fields(device, {k: v for k, v in params.items() if k != "pin"})
+    return fields
 
 
 COMMANDS: dict[str, Builder] = {
