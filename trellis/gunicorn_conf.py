@@ -11,7 +11,9 @@ workers = settings.TRELLIS_WEB_WORKERS
 threads = settings.TRELLIS_WEB_THREADS
 worker_class = "gthread"
 accesslog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+# The path without its query string: queries can carry what an admin typed
+# into a search box, and access logs are kept longer than that deserves.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 # Connections from devices are short; keep-alive lets one TLS terminator
 # reuse its upstream connections.
 keepalive = 5

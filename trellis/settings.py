@@ -374,12 +374,21 @@ LOGGING = {
             "format": "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
         },
     },
+    "filters": {
+        "without_traceback": {"()": "trellis.core.logs.WithoutTraceback"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "keyvalue"},
+        "brief": {
+            "class": "logging.StreamHandler",
+            "formatter": "keyvalue",
+            "filters": ["without_traceback"],
+        },
     },
     "root": {"handlers": ["console"], "level": _env("TRELLIS_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
+        "django.security": {"handlers": ["brief"], "propagate": False},
         # Whatever the root level, these never log what would carry secrets:
         # SQL parameters (push magic, tokens, sealed keys), request addresses
         # (APNs paths end in the device's push token) and HTTP/2 headers.

@@ -20,3 +20,19 @@ class KeyValueFormatter(logging.Formatter):
     def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = record.message.translate(_ESCAPES)
         return super().formatMessage(record)
+
+
+class WithoutTraceback(logging.Filter):
+    """Keep the one-line reason, drop the traceback.
+
+    Django logs each suspicious request (a forged Host header, a malformed
+    cookie) with the traceback of the exception that stopped it. Anyone on
+    the network can cause those, so a traceback apiece would let them fill
+    the log with pages of text saying nothing new.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return True
