@@ -110,6 +110,22 @@ def test_a_certificate_for_a_key_trellis_never_made_needs_its_key(api) -> None:
     assert "No private key was given" in response.json()["detail"]
 
 
+def test_an_unreadable_certificate_without_a_key_is_called_unreadable(api) -> None:
+    api.post("/api/v1/apns/csr/", {}, format="json")
+    response = api.put(
+        "/api/v1/apns/certificate/", {"certificate": "not a certificate"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The certificate is not a readable PEM certificate."
+    }
+
+
+def test_a_csr_may_leave_the_email_blank(api) -> None:
+    created = api.post("/api/v1/apns/csr/", {"email": ""}, format="json")
+    assert created.status_code == 201, created.content
+
+
 def test_pkcs12_upload(api) -> None:
     pair = push_pair()
     blob = pkcs12.serialize_key_and_certificates(

@@ -223,3 +223,11 @@ def test_the_library_needs_an_admin(client) -> None:
     response = client.post(PROFILES, make_profile(), content_type=ASPEN)
     assert response.status_code == 401
     assert not Profile.objects.exists()
+
+
+def test_head_on_library_items_reads_and_adds_nothing(api, blueprint) -> None:
+    response = api.head(f"/api/v1/blueprints/{blueprint.pk}/library-items/")
+
+    assert response.status_code == 200
+    assert response.content == b""
+    assert not blueprint.library_items.exists()

@@ -40,7 +40,7 @@ class PushCertificateUploadSerializer(serializers.Serializer[None]):
 
 class SigningRequestSerializer(serializers.Serializer[None]):
     common_name = serializers.CharField(required=False, default="Trellis MDM push")
-    email = serializers.EmailField(required=False, default="")
+    email = serializers.EmailField(required=False, default="", allow_blank=True)
 
 
 def describe(certificate: PushCertificate) -> dict[str, object]:

@@ -37,7 +37,7 @@ def read_push_identity(
     certificate_pem: str, private_key_pem: str, now: datetime | None = None
 ) -> PushIdentity:
     """Check a PEM certificate and key pair and answer its topic and expiry."""
-    certificate = _load_certificate(certificate_pem)
+    certificate = load_certificate(certificate_pem)
     key = _load_key(private_key_pem)
     if not _same_public_key(certificate, key):
         raise PushCertificateError(
@@ -110,11 +110,14 @@ def read_pkcs12(data: bytes, passphrase: str) -> tuple[str, str]:
 
 
 def key_matches(certificate_pem: str, private_key_pem: str) -> bool:
-    """Answer whether the key belongs to the certificate; False if unreadable."""
+    """Answer whether the key belongs to the certificate.
+
+    An unreadable certificate is an error to show; an unreadable key is only
+    a key that does not match.
+    """
+    certificate = load_certificate(certificate_pem)
     try:
-        return _same_public_key(
-            _load_certificate(certificate_pem), _load_key(private_key_pem)
-        )
+        return _same_public_key(certificate, _load_key(private_key_pem))
     except PushCertificateError:
         return False
 
@@ -139,7 +142,7 @@ def read_topic(certificate: x509.Certificate) -> str:
     return topic
 
 
-def _load_certificate(pem: str) -> x509.Certificate:
+def load_certificate(pem: str) -> x509.Certificate:
     try:
         return x509.load_pem_x509_certificate(pem.encode())
     except ValueError as exc:

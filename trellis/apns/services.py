@@ -14,6 +14,7 @@ from trellis.apns.certificates import (
     PushIdentity,
     create_signing_request,
     key_matches,
+    load_certificate,
     read_push_identity,
 )
 from trellis.apns.models import PushCertificate, PushCertificateRequest
@@ -205,6 +206,7 @@ def notify_expiry() -> bool:
 
 
 def _request_for(certificate_pem: str) -> PushCertificateRequest:
+    load_certificate(certificate_pem)  # an unreadable certificate is told as such
     for request in PushCertificateRequest.objects.all()[:20]:
         if key_matches(certificate_pem, keys.private_key_pem(request)):
             return request

@@ -178,7 +178,7 @@ class BlueprintLibraryItems(viewsets.GenericViewSet[Blueprint]):
     @action(detail=True, methods=["get", "post"], url_path="library-items")
     def library_items(self, request: Request, pk: str | None = None) -> Response:
         blueprint = self.get_object()
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             items = (
                 blueprint.library_items.select_related("profile")
                 .defer("profile__content")
