@@ -188,6 +188,17 @@ TRELLIS_PORTAL_FAILURE_WINDOW_SECONDS = max(
     1, _env_int("TRELLIS_PORTAL_FAILURE_WINDOW_SECONDS", 600)
 )
 
+# Throttling of failed admin sign-ins, per client address (IPv6 per /64):
+# past the limit, the admin sign-in form answers 429 until the window ends.
+# Counted per address only, so that nobody can lock an admin out by failing
+# with the admin's name from elsewhere. 0 switches the limit off.
+TRELLIS_ADMIN_LOGIN_FAILURES_PER_ADDRESS = _env_int(
+    "TRELLIS_ADMIN_LOGIN_FAILURES_PER_ADDRESS", 10
+)
+TRELLIS_ADMIN_LOGIN_WINDOW_SECONDS = max(
+    1, _env_int("TRELLIS_ADMIN_LOGIN_WINDOW_SECONDS", 900)
+)
+
 # Where counters shared by the web workers live: redis://… or, when empty, a
 # table in the database (`manage.py createcachetable`, run by `make run`).
 TRELLIS_CACHE_URL = _env("TRELLIS_CACHE_URL")
@@ -250,7 +261,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "trellis.core.admin_config.TrellisAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

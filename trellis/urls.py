@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from trellis.apns.api import PushCertificateRequestView, PushCertificateView
 from trellis.blueprints.api import BlueprintViewSet
+from trellis.core.api import ApiRoot
 from trellis.core.views import healthz
 from trellis.enrollment.api import EnrollmentPortalLockView, EnrollmentPortalView
 from trellis.enrollment.views import portal, portal_missing
@@ -20,6 +21,7 @@ router.register("devices", DeviceViewSet, basename="device")
 router.register("library/profiles", ProfileViewSet, basename="library-profile")
 
 api_urls = [
+    path("", ApiRoot.as_view(), name="api-root"),
     path(
         "enrollment-portal/", EnrollmentPortalView.as_view(), name="enrollment-portal"
     ),

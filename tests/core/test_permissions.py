@@ -239,3 +239,16 @@ def test_a_read_only_admin_cannot_reach_users_or_tokens(viewer_admin: Client) ->
         assert viewer_admin.get(address).status_code == 403, address
     index = viewer_admin.get("/admin/").content.decode()
     assert "Blueprints" in index and "Users" not in index
+
+
+def test_the_api_root_links_every_collection(api: APIClient, viewer_api) -> None:
+    root = api.get("/api/v1/")
+
+    assert root.status_code == 200
+    links = root.json()
+    assert links["blueprints"] == "http://testserver/api/v1/blueprints/"
+    for link in links.values():
+        # A collection, or a single thing that is not there yet.
+        assert api.get(link).status_code in (200, 404), link
+    assert viewer_api.get("/api/v1/").status_code == 200
+    assert APIClient().get("/api/v1/").status_code == 401

@@ -5,6 +5,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from trellis.core.errors import SecretsUnavailable
@@ -61,6 +63,13 @@ class Command(BaseCommand):
         generated = not password
         if generated:
             password = secrets.token_urlsafe(18)
+        else:
+            try:
+                validate_password(password)
+            except ValidationError as exc:
+                raise CommandError(
+                    "TRELLIS_ADMIN_PASSWORD is too weak: " + " ".join(exc.messages)
+                ) from exc
         users.objects.create_superuser(username=username, email="", password=password)
         if generated:
             self.stdout.write(
