@@ -211,6 +211,44 @@ def test_admins_queue_known_commands_with_checked_parameters(api, devices) -> No
         assert refused.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "request_type, parameters, family",
+    [
+        (
+            "DeviceLock",
+            {"pin": "\u0661\u0662\u0663\u0664\u0665\u0666"},
+            "mac",
+        ),  # Arabic-Indic digits
+        (
+            "DeviceLock",
+            {"pin": "\uff11\uff12\uff13\uff14\uff15\uff16"},
+            "mac",
+        ),  # full-width digits
+        ("DeviceLock", {"pin": 123456}, "mac"),
+        ("DeviceLock", {"message": "Lost\x1b[2J"}, "mac"),
+        ("DeviceLock", {"message": "x" * 201}, "mac"),
+        ("DeviceLock", {"phone_number": "555\x000100"}, "mac"),
+        ("DeviceLock", {"pin": "123456"}, "iphone"),
+        ("EraseDevice", {"pin": "123456"}, "iphone"),
+    ],
+)
+def test_device_lock_refuses_what_a_device_could_not_show(
+    api, devices, request_type, parameters, family
+) -> None:
+    device = devices.enrolled(family)
+    row = Device.objects.get(udid=device.persona.udid)
+
+    refused = api.post(
+        f"/api/v1/devices/{row.pk}/commands/",
+        {"request_type": request_type, "parameters": parameters},
+        format="json",
+    )
+
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["detail"]
+    assert not row.commands.filter(request_type=request_type).exists()
+
+
 def test_an_answer_above_every_other_endpoints_limit_is_still_read(
     devices, settings
 ) -> None:
